@@ -1,0 +1,1 @@
+//! httpscope-capture (being written).

@@ -1,0 +1,1 @@
+//! httpscope-engine (being written).

@@ -1,0 +1,1 @@
+//! httpscope-flow (being written).

@@ -1,0 +1,1 @@
+//! httpscope-http (being written).

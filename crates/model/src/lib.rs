@@ -1,0 +1,535 @@
+//! Plain data shared by every httpscope layer.
+//!
+//! This crate owns the vocabulary the rest of the workspace speaks: timestamps, connection
+//! identities, HTTP messages, [`Transaction`]s with their [`Timings`], and the loss/anomaly
+//! counters ([`Stats`]) every layer fills in. It holds no protocol logic: only constructors,
+//! small conversions, and serde derives, so that every sink serialises the same shapes.
+//!
+//! Invariants kept by the producers (the engine) and relied upon by the sinks:
+//! - every [`Timestamp`] is nanoseconds since the Unix epoch, taken from the capture;
+//! - a timing that does not apply is `None` (HAR writes it as `-1`);
+//! - sizes are bytes as they crossed the wire unless the field says "decoded".
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+
+/// A point in time: nanoseconds since the Unix epoch (UTC), as recorded by the capture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    /// Builds a timestamp from seconds and nanoseconds since the epoch.
+    pub fn from_parts(secs: i64, nanos: u32) -> Self {
+        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(i64::from(nanos)))
+    }
+
+    /// Nanoseconds since the epoch.
+    pub fn nanos(self) -> i64 {
+        self.0
+    }
+
+    /// Nanoseconds from `earlier` to `self`, never negative (captures can be slightly
+    /// out of order across interfaces; a negative span is reported as zero).
+    pub fn since(self, earlier: Timestamp) -> u64 {
+        u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0)
+    }
+
+    /// ISO 8601 / RFC 3339 text in UTC with millisecond precision, as HAR's
+    /// `startedDateTime` wants it (`2009-07-24T19:20:30.045Z`).
+    pub fn to_rfc3339_millis(self) -> String {
+        let secs = self.0.div_euclid(1_000_000_000);
+        let millis = self.0.rem_euclid(1_000_000_000) / 1_000_000;
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )
+    }
+}
+
+/// Converts days since 1970-01-01 to a (year, month, day) civil date (proleptic Gregorian).
+/// Howard Hinnant's `civil_from_days` algorithm.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Which way bytes travel on a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From the side that opened the connection (or is believed to have) to its peer.
+    ClientToServer,
+    /// From the peer back to the client.
+    ServerToClient,
+}
+
+impl Direction {
+    /// The other direction.
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
+
+    /// 0 for client→server, 1 for server→client: an index into per-direction arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Direction::ClientToServer => 0,
+            Direction::ServerToClient => 1,
+        }
+    }
+}
+
+/// Identifies one TCP connection within one analysis, numbered from 1 in order of first packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConnectionId(pub u64);
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The TCP three-way handshake as seen in the capture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handshake {
+    /// The client's SYN.
+    pub syn: Option<Timestamp>,
+    /// The server's SYN-ACK.
+    pub syn_ack: Option<Timestamp>,
+    /// The client's ACK of the SYN-ACK (the connection is established).
+    pub ack: Option<Timestamp>,
+}
+
+impl Handshake {
+    /// HAR's `connect`: from SYN to the client's ACK (or to the SYN-ACK when the ACK was not
+    /// captured). `None` unless both ends of the span are in the capture.
+    pub fn connect_nanos(&self) -> Option<u64> {
+        let start = self.syn?;
+        let end = self.ack.or(self.syn_ack)?;
+        Some(end.since(start))
+    }
+}
+
+/// One HTTP header as it appeared on the wire. Bytes that are not UTF-8 are replaced
+/// (U+FFFD) so that every sink can write text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    /// The field name, with its original case.
+    pub name: String,
+    /// The field value, with surrounding whitespace removed.
+    pub value: String,
+}
+
+impl Header {
+    /// Builds a header from name and value text.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        Header { name: name.into(), value: value.into() }
+    }
+}
+
+/// Finds the first header named `name` (ASCII case-insensitive) in `headers`.
+pub fn header_value<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
+    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+}
+
+/// Sizes of one message body.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodySize {
+    /// Bytes of the body on the wire, including chunked framing and trailers.
+    pub wire: u64,
+    /// Bytes of payload after removing the transfer coding (chunk framing), before content
+    /// decoding: what `Content-Length` would have said.
+    pub encoded: u64,
+    /// Bytes after removing the content coding (gzip, deflate, br, zstd); `None` when the
+    /// body is not content-coded, when the coding is unknown, or when decoding failed
+    /// (see the transaction's incomplete reasons).
+    pub decoded: Option<u64>,
+}
+
+/// An HTTP request as parsed from the wire.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// The method token (`GET`, `POST`, ...).
+    pub method: String,
+    /// The request target exactly as sent (`/path?q`, `http://host/x`, `host:443`, `*`).
+    pub target: String,
+    /// `HTTP/1.1`, `HTTP/1.0`.
+    pub version: String,
+    /// Header fields in order.
+    pub headers: Vec<Header>,
+    /// Trailer fields of a chunked body.
+    pub trailers: Vec<Header>,
+    /// Bytes of the request line and header section, including the final empty line.
+    pub header_bytes: u64,
+    /// Body sizes.
+    pub body: BodySize,
+}
+
+/// An HTTP response as parsed from the wire.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// The reason phrase.
+    pub reason: String,
+    /// `HTTP/1.1`, `HTTP/1.0`.
+    pub version: String,
+    /// Header fields of the final response, in order.
+    pub headers: Vec<Header>,
+    /// Trailer fields of a chunked body.
+    pub trailers: Vec<Header>,
+    /// Bytes of the final response's status line and header section.
+    pub header_bytes: u64,
+    /// Interim (1xx) responses that came before the final one, with their header bytes.
+    pub interim: Vec<Interim>,
+    /// Body sizes.
+    pub body: BodySize,
+}
+
+/// An interim (1xx) response such as `100 Continue`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interim {
+    /// The 1xx status code.
+    pub status: u16,
+    /// Bytes of its status line and headers.
+    pub header_bytes: u64,
+    /// When its first byte was seen.
+    pub at: Timestamp,
+}
+
+/// Where each message's bytes were first and last seen. The engine derives [`Timings`]
+/// from these.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageTimes {
+    /// The packet carrying the first byte of the request.
+    pub request_start: Option<Timestamp>,
+    /// The packet carrying the last byte of the request.
+    pub request_end: Option<Timestamp>,
+    /// The packet carrying the first byte of the response (interim responses included).
+    pub response_start: Option<Timestamp>,
+    /// The packet carrying the last byte of the response.
+    pub response_end: Option<Timestamp>,
+}
+
+/// Phase durations in nanoseconds, in HAR's sense. `None` means "does not apply or was not
+/// observed" and is written `-1` in HAR.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timings {
+    /// Waiting in a queue before the connection could be used.
+    pub blocked: Option<u64>,
+    /// Name resolution.
+    pub dns: Option<u64>,
+    /// TCP connection set-up (including TLS when present, as in HAR).
+    pub connect: Option<u64>,
+    /// TLS handshake (part of `connect`).
+    pub ssl: Option<u64>,
+    /// Sending the request.
+    pub send: Option<u64>,
+    /// Waiting for the first byte of the response.
+    pub wait: Option<u64>,
+    /// Receiving the response.
+    pub receive: Option<u64>,
+}
+
+impl Timings {
+    /// HAR's `entry.time`: the sum of every applicable phase except `ssl`, which is already
+    /// inside `connect`.
+    pub fn total(&self) -> u64 {
+        [self.blocked, self.dns, self.connect, self.send, self.wait, self.receive]
+            .into_iter()
+            .flatten()
+            .sum()
+    }
+}
+
+/// Why a transaction is not a complete request/response pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncompleteReason {
+    /// Bytes of the request were missing from the capture.
+    RequestGap,
+    /// Bytes of the response were missing from the capture.
+    ResponseGap,
+    /// The capture ended (or the connection closed) before the request was complete.
+    RequestTruncated,
+    /// The capture ended (or the connection closed) before the response was complete.
+    ResponseTruncated,
+    /// No response was seen for this request.
+    NoResponse,
+    /// A response was seen without its request (capture began mid-connection or the
+    /// request was lost).
+    NoRequest,
+    /// The message could not be parsed; parsing resumed at the next message start.
+    Malformed,
+    /// The content coding could not be decoded, so the decoded size is unknown.
+    DecodeFailed,
+    /// The connection was reset during the exchange.
+    Reset,
+    /// Packets were cut short by the capture's snap length.
+    Snapped,
+}
+
+/// One reason with human-readable detail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incomplete {
+    /// The machine-readable reason.
+    pub reason: IncompleteReason,
+    /// What exactly happened, for people (`"4380 bytes missing at response offset 1200"`).
+    pub detail: String,
+}
+
+/// A connection that stopped carrying HTTP because it was switched to another protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Tunnel {
+    /// `CONNECT host:port` answered 2xx.
+    Connect,
+    /// `101 Switching Protocols` to the named protocol (`websocket`, `h2c`, ...).
+    Upgrade {
+        /// The `Upgrade` header of the response.
+        protocol: String,
+    },
+}
+
+/// One HTTP request and its response: the unit every output shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transaction {
+    /// Sequence number within this analysis, from 1, in order of request start.
+    pub id: u64,
+    /// The connection that carried it.
+    pub connection: ConnectionId,
+    /// The client's address.
+    pub client: SocketAddr,
+    /// The server's address.
+    pub server: SocketAddr,
+    /// 0 for the first request on its connection; `> 0` means the connection was reused.
+    pub position: u32,
+    /// When the transaction began: the SYN for the first request of a connection whose
+    /// handshake is in the capture, otherwise the request's first byte (or the response's,
+    /// when the request is missing).
+    pub start: Timestamp,
+    /// `HTTP/1.1`, `HTTP/1.0`.
+    pub protocol: String,
+    /// The URL reconstructed from the target and the Host header (`http://host:port/path`).
+    pub url: String,
+    /// The request, when it was seen.
+    pub request: Option<Request>,
+    /// The response, when it was seen.
+    pub response: Option<Response>,
+    /// Where the messages were seen.
+    pub times: MessageTimes,
+    /// Phase durations.
+    pub timings: Timings,
+    /// Set when the exchange switched the connection to another protocol.
+    pub tunnel: Option<Tunnel>,
+    /// Empty when complete; otherwise every reason it is not.
+    pub incomplete: Vec<Incomplete>,
+}
+
+impl Transaction {
+    /// Whether the connection had carried earlier requests.
+    pub fn reused(&self) -> bool {
+        self.position > 0
+    }
+
+    /// The request method, or `""` when the request was not seen.
+    pub fn method(&self) -> &str {
+        self.request.as_ref().map_or("", |r| r.method.as_str())
+    }
+
+    /// The status code, or 0 when there was no response.
+    pub fn status(&self) -> u16 {
+        self.response.as_ref().map_or(0, |r| r.status)
+    }
+
+    /// Bytes of the request on the wire (headers and body).
+    pub fn request_wire_bytes(&self) -> u64 {
+        self.request.as_ref().map_or(0, |r| r.header_bytes + r.body.wire)
+    }
+
+    /// Bytes of the response on the wire (interim responses, headers and body).
+    pub fn response_wire_bytes(&self) -> u64 {
+        self.response.as_ref().map_or(0, |r| {
+            r.header_bytes + r.body.wire + r.interim.iter().map(|i| i.header_bytes).sum::<u64>()
+        })
+    }
+
+    /// The response body size after content decoding, falling back to the encoded size.
+    pub fn response_decoded_bytes(&self) -> u64 {
+        self.response.as_ref().map_or(0, |r| r.body.decoded.unwrap_or(r.body.encoded))
+    }
+
+    /// The `host[:port]` the request was for: the Host header, else the server address.
+    pub fn host(&self) -> String {
+        self.request
+            .as_ref()
+            .and_then(|r| header_value(&r.headers, "host"))
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.server.to_string())
+    }
+}
+
+/// Counters of everything that was skipped, lost or malformed, per layer. Every loss the
+/// tool knows about is counted here and shown in the reports.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Capture file reading.
+    pub capture: CaptureStats,
+    /// Link, network and transport decoding.
+    pub decode: DecodeStats,
+    /// TCP reassembly.
+    pub tcp: TcpStats,
+    /// HTTP parsing.
+    pub http: HttpStats,
+}
+
+/// Capture file counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureStats {
+    /// Packets read.
+    pub packets: u64,
+    /// Bytes of packet data read (captured lengths).
+    pub packet_bytes: u64,
+    /// Bytes of the file consumed.
+    pub file_bytes: u64,
+    /// Packets whose captured length is shorter than their original length.
+    pub snapped_packets: u64,
+    /// Bytes not captured because of the snap length.
+    pub snapped_bytes: u64,
+    /// Packets the capture itself reports as dropped (pcapng ISB `isb_ifdrop`/`isb_osdrop`).
+    pub dropped_by_capture: u64,
+    /// Set when the file ended in the middle of a record (the tail was skipped).
+    pub truncated_tail: Option<String>,
+}
+
+/// Packet decoding counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecodeStats {
+    /// TCP segments decoded.
+    pub tcp_segments: u64,
+    /// UDP datagrams decoded (not analysed yet).
+    pub udp_datagrams: u64,
+    /// Packets that were not IPv4/IPv6 (ARP, LLDP, ...).
+    pub non_ip: u64,
+    /// IP packets carrying neither TCP nor UDP (ICMP, ...).
+    pub other_transport: u64,
+    /// IPv4 fragments (not reassembled).
+    pub ipv4_fragments: u64,
+    /// Packets on a link type httpscope does not decode.
+    pub unknown_link_type: u64,
+    /// Packets too short or inconsistent to decode, with the last error seen.
+    pub malformed: u64,
+    /// A sample of the last decoding error.
+    pub last_error: Option<String>,
+}
+
+/// TCP reassembly counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TcpStats {
+    /// Connections seen.
+    pub connections: u64,
+    /// Connections whose handshake was not in the capture.
+    pub mid_stream: u64,
+    /// Segments that repeated bytes already delivered (retransmissions, overlaps).
+    pub retransmitted_segments: u64,
+    /// Segments that arrived ahead of a hole and were buffered.
+    pub out_of_order_segments: u64,
+    /// Holes in a byte stream that were never filled (capture loss).
+    pub gaps: u64,
+    /// Bytes missing in those holes.
+    pub gap_bytes: u64,
+    /// Bytes dropped because a connection's reassembly buffer was full.
+    pub overflow_bytes: u64,
+    /// Connections reset.
+    pub resets: u64,
+}
+
+/// HTTP parsing counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HttpStats {
+    /// Connections recognised as HTTP/1.x.
+    pub connections: u64,
+    /// Transactions produced.
+    pub transactions: u64,
+    /// Transactions with at least one incomplete reason.
+    pub incomplete: u64,
+    /// Times a parser skipped bytes to find the next message start.
+    pub resyncs: u64,
+    /// Bytes skipped while resynchronising.
+    pub skipped_bytes: u64,
+    /// Connections switched to another protocol (CONNECT, Upgrade).
+    pub tunnels: u64,
+    /// TCP connections with payload that was not recognised as HTTP.
+    pub other_connections: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_epoch_and_leap_day() {
+        assert_eq!(Timestamp(0).to_rfc3339_millis(), "1970-01-01T00:00:00.000Z");
+        // 2024-02-29T12:34:56.789Z
+        let t = Timestamp::from_parts(1_709_210_096, 789_000_000);
+        assert_eq!(t.to_rfc3339_millis(), "2024-02-29T12:34:56.789Z");
+        // Before the epoch.
+        assert_eq!(Timestamp(-1_000_000).to_rfc3339_millis(), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn since_never_negative() {
+        assert_eq!(Timestamp(5).since(Timestamp(9)), 0);
+        assert_eq!(Timestamp(9).since(Timestamp(5)), 4);
+    }
+
+    #[test]
+    fn timings_total_excludes_ssl_and_missing() {
+        let t = Timings {
+            blocked: None,
+            dns: Some(1),
+            connect: Some(10),
+            ssl: Some(7),
+            send: Some(2),
+            wait: Some(30),
+            receive: None,
+        };
+        assert_eq!(t.total(), 43);
+    }
+
+    #[test]
+    fn connect_needs_both_ends() {
+        let mut h = Handshake { syn: Some(Timestamp(100)), ..Default::default() };
+        assert_eq!(h.connect_nanos(), None);
+        h.syn_ack = Some(Timestamp(150));
+        assert_eq!(h.connect_nanos(), Some(50));
+        h.ack = Some(Timestamp(160));
+        assert_eq!(h.connect_nanos(), Some(60));
+    }
+
+    #[test]
+    fn header_lookup_is_case_insensitive() {
+        let hs = vec![Header::new("Content-Type", "text/html"), Header::new("HOST", "a")];
+        assert_eq!(header_value(&hs, "host"), Some("a"));
+        assert_eq!(header_value(&hs, "content-type"), Some("text/html"));
+        assert_eq!(header_value(&hs, "etag"), None);
+    }
+}

@@ -1,0 +1,1 @@
+//! httpscope-output (being written).

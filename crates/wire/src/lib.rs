@@ -1,0 +1,1 @@
+//! httpscope-wire (being written).
