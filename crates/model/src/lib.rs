@@ -312,7 +312,7 @@ pub enum Tunnel {
 /// One HTTP request and its response: the unit every output shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transaction {
-    /// Sequence number within this analysis, from 1, in order of request start.
+    /// Sequence number within this analysis, from 1, in order of emission (a transaction is emitted when its exchange completes).
     pub id: u64,
     /// The connection that carried it.
     pub connection: ConnectionId,
