@@ -1,0 +1,92 @@
+//! Command-line definitions. Every option states its default and has an example.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// See what an application does over HTTP: every request with its timings, sizes and
+/// headers, from a packet capture.
+#[derive(Parser, Debug)]
+#[command(name = "httpscope", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse a pcap or pcapng capture (from tcpdump, Wireshark, dumpcap...).
+    #[command(after_help = ANALYZE_EXAMPLES)]
+    Analyze(AnalyzeArgs),
+}
+
+const ANALYZE_EXAMPLES: &str = "\
+Examples:
+  httpscope analyze capture.pcapng
+      One line per request, then a summary (hosts, connection reuse, slowest requests).
+  httpscope analyze capture.pcap --har requests.har
+      Also write a HAR file; open it in Firefox or Chrome devtools (Network > Import).
+  tcpdump -i lo -w - 'tcp port 8080' | httpscope analyze -
+      Analyse a capture streamed on stdin.
+  httpscope analyze capture.pcap.gz --jsonl - | jq .url
+      One JSON object per request on stdout, for scripts.
+
+Exit status: 0 on success (a truncated last packet is skipped with a warning); 1 when the
+capture is corrupt part-way (everything before the damage is still reported); 2 when
+nothing could be read or the command line is wrong.";
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// The capture to read: pcap (µs or ns, either byte order) or pcapng, optionally
+    /// gzip-compressed (detected by content). `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Write the requests as HAR 1.2 to OUT (created with mode 0600: captures hold
+    /// cookies and tokens).
+    /// Example: --har out.har
+    #[arg(long, value_name = "OUT")]
+    pub har: Option<PathBuf>,
+
+    /// Write one JSON object per request to OUT, then a final object with the summary and
+    /// loss counters; `-` writes to standard output (replacing the terminal report).
+    /// Example: --jsonl requests.jsonl
+    #[arg(long, value_name = "OUT|-")]
+    pub jsonl: Option<PathBuf>,
+
+    /// Print everything as one JSON document on standard output instead of the terminal
+    /// report.
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
+
+    /// Do not print the terminal report (other outputs are still written).
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Show credentials (Authorization, Cookie, tokens in URLs...) instead of redacting
+    /// them in every output. Off by default.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// When to colour the terminal report. `auto` (the default) colours only on a terminal
+    /// and never when NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// Do not show the progress bar. By default it is shown on standard error when that is
+    /// a terminal, the input is over 64 MB, and the report is not printed to the same
+    /// terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Out-of-order bytes buffered per connection and direction while waiting for a
+    /// missing segment; past this the hole is reported as a gap. Default 4 MiB.
+    #[arg(long, value_name = "BYTES")]
+    pub reassembly_buffer: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}

@@ -1,0 +1,235 @@
+//! End-to-end tests on the golden captures of real traffic in `tests/golden/`.
+//!
+//! Each `<name>.expected.json` lists, in order of request start, the transactions that the
+//! scripts in `scripts/golden/` know they produced (method, URL, status, sizes, completeness).
+//! The binary must report exactly those, with timings that add up, and must agree with
+//! tshark's reading of the same capture (tshark is required: `.ci/run` installs it).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden")
+}
+
+/// Runs `httpscope analyze FILE --jsonl -` and returns the transaction records and the
+/// final report record.
+fn analyze(capture: &Path) -> (Vec<Value>, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_httpscope"))
+        .arg("analyze")
+        .arg(capture)
+        .args(["--jsonl", "-", "--no-progress"])
+        .output()
+        .expect("run httpscope");
+    assert!(
+        out.status.success(),
+        "httpscope analyze {} failed: {}\n{}",
+        capture.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut transactions = Vec::new();
+    let mut report = Value::Null;
+    for line in String::from_utf8(out.stdout).expect("utf-8 output").lines() {
+        let v: Value = serde_json::from_str(line).expect("each line is JSON");
+        match v["type"].as_str() {
+            Some("transaction") => transactions.push(v),
+            Some("report") => report = v,
+            other => panic!("unexpected record type {other:?}"),
+        }
+    }
+    assert!(!report.is_null(), "no report record for {}", capture.display());
+    (transactions, report)
+}
+
+fn u(v: &Value) -> Option<u64> {
+    v.as_u64()
+}
+
+/// The fields an expected.json entry names, taken from a transaction record.
+fn summarise(t: &Value) -> Value {
+    let reasons: Vec<Value> =
+        t["incomplete"].as_array().into_iter().flatten().map(|i| i["reason"].clone()).collect();
+    serde_json::json!({
+        "method": t["request"]["method"].as_str().unwrap_or(""),
+        "url": t["url"],
+        "status": u(&t["response"]["status"]).unwrap_or(0),
+        "request_body_bytes": u(&t["request"]["body"]["encoded"]).unwrap_or(0),
+        "response_body_bytes": u(&t["response"]["body"]["encoded"]).unwrap_or(0),
+        "response_decoded_bytes": t["response"]["body"]["decoded"],
+        "complete": reasons.is_empty(),
+        "incomplete_reasons": reasons,
+        "tunnel": t["tunnel"]["kind"],
+        "connection": t["connection"],
+        "position": t["position"],
+    })
+}
+
+fn request_order_key(t: &Value) -> (i64, u64, u64) {
+    let start = t["times"]["request_start"]
+        .as_i64()
+        .or_else(|| t["times"]["response_start"].as_i64())
+        .unwrap_or(i64::MAX);
+    (start, u(&t["connection"]).unwrap_or(0), u(&t["position"]).unwrap_or(0))
+}
+
+fn check_timings_add_up(t: &Value) {
+    let times = &t["times"];
+    let timings = &t["timings"];
+    let phase = |k: &str| timings[k].as_u64();
+    let at = |k: &str| times[k].as_i64();
+    let (Some(rs), Some(re), Some(ps), Some(pe)) =
+        (at("request_start"), at("request_end"), at("response_start"), at("response_end"))
+    else {
+        return;
+    };
+    assert!(rs <= re && ps <= pe, "message times out of order in {t}");
+    let start = t["start"].as_i64().expect("start");
+    assert!(start <= rs, "transaction starts after its request in {t}");
+    let sum: u64 = ["blocked", "dns", "connect", "send", "wait", "receive"]
+        .iter()
+        .filter_map(|k| phase(k))
+        .sum();
+    if re <= pe {
+        assert_eq!(sum as i64, pe - start, "phases do not add up to the span in {t}");
+    }
+}
+
+/// tshark's (method, URL) of every request and status of every response it decodes.
+fn tshark_view(capture: &Path) -> (Vec<(String, String)>, Vec<u64>) {
+    let run = |filter: &str, fields: &[&str]| -> Vec<Vec<String>> {
+        let mut cmd = Command::new("tshark");
+        cmd.arg("-r").arg(capture).args(["-Y", filter, "-T", "fields", "-E", "occurrence=a"]);
+        cmd.args(["-o", "tcp.desegment_tcp_streams:TRUE"]);
+        for f in fields {
+            cmd.args(["-e", f]);
+        }
+        let out = cmd.output().unwrap_or_else(|e| {
+            panic!("tshark is required for the golden tests (apt-get install tshark, or run .ci/run): {e}")
+        });
+        assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split('\t').map(str::to_owned).collect())
+            .collect()
+    };
+    let mut requests = Vec::new();
+    for row in run("http.request", &["http.request.method", "http.request.full_uri"]) {
+        // Pipelined requests in one frame come out comma-separated.
+        let methods: Vec<&str> = row[0].split(',').collect();
+        let urls: Vec<&str> = row.get(1).map_or(vec![], |s| s.split(',').collect());
+        for (m, url) in methods.iter().zip(urls) {
+            requests.push((m.to_string(), url.to_string()));
+        }
+    }
+    let mut statuses = Vec::new();
+    for row in run("http.response", &["http.response.code"]) {
+        for code in row[0].split(',') {
+            if let Ok(c) = code.parse::<u64>() {
+                statuses.push(c);
+            }
+        }
+    }
+    (requests, statuses)
+}
+
+fn expected_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(golden_dir())
+        .expect("tests/golden exists")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(".expected.json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no golden captures in tests/golden");
+    files
+}
+
+#[test]
+fn golden_captures_give_exact_transactions() {
+    let mut failures = Vec::new();
+    for file in expected_files() {
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
+        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let (mut got, report) = analyze(&capture);
+        got.sort_by_key(request_order_key);
+        for t in &got {
+            check_timings_add_up(t);
+        }
+        let got: Vec<Value> = got.iter().map(summarise).collect();
+        let want = expected["transactions"].as_array().expect("transactions");
+        if got.len() != want.len() {
+            failures.push(format!(
+                "{}: {} transactions, expected {}\n got: {}\nwant: {}",
+                capture.display(),
+                got.len(),
+                want.len(),
+                serde_json::to_string_pretty(&got).unwrap_or_default(),
+                serde_json::to_string_pretty(want).unwrap_or_default()
+            ));
+            continue;
+        }
+        for (i, (g, w)) in got.iter().zip(want).enumerate() {
+            for (key, wv) in w.as_object().expect("object") {
+                if g[key] != *wv {
+                    failures.push(format!(
+                        "{} transaction {i} ({} {}): {key} = {}, expected {wv}",
+                        capture.display(),
+                        g["method"],
+                        g["url"],
+                        g[key]
+                    ));
+                }
+            }
+        }
+        assert!(report["stats"].is_object(), "report carries the loss counters");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn golden_captures_agree_with_tshark() {
+    let mut failures = Vec::new();
+    for file in expected_files() {
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
+        // Captures edited to lose or cut packets are compared with their expected files only:
+        // tshark shows fragments of broken messages differently by design.
+        if expected["tshark_comparable"] == Value::Bool(false) {
+            continue;
+        }
+        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let (got, _) = analyze(&capture);
+        let (tshark_requests, tshark_statuses) = tshark_view(&capture);
+        let mut ours: Vec<(String, String)> = got
+            .iter()
+            .filter(|t| t["request"].is_object())
+            .map(|t| (t["request"]["method"].as_str().unwrap_or("").to_owned(), t["url"].as_str().unwrap_or("").to_owned()))
+            .collect();
+        let mut theirs = tshark_requests;
+        ours.sort();
+        theirs.sort();
+        if ours != theirs {
+            failures.push(format!("{}: requests differ\n ours:   {ours:?}\n tshark: {theirs:?}", capture.display()));
+        }
+        let mut our_statuses: Vec<u64> = got
+            .iter()
+            .filter_map(|t| t["response"].as_object())
+            .flat_map(|r| {
+                let interim = r["interim"].as_array().cloned().unwrap_or_default();
+                interim.iter().filter_map(|i| i["status"].as_u64()).chain(r["status"].as_u64()).collect::<Vec<_>>()
+            })
+            .collect();
+        let mut their_statuses = tshark_statuses;
+        our_statuses.sort_unstable();
+        their_statuses.sort_unstable();
+        if our_statuses != their_statuses {
+            failures.push(format!(
+                "{}: response statuses differ\n ours:   {our_statuses:?}\n tshark: {their_statuses:?}",
+                capture.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
