@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# Regenerate the golden captures and their expected transaction lists under tests/golden/.
+#
+#   sudo scripts/golden/make-captures.sh
+#
+# Needs root (tcpdump). All traffic is on loopback (127.0.0.1 / ::1), on ports 18080-18089.
+# Starts its own nginx (own prefix and config in a temp dir, never the system service), a
+# python upstream, python -m http.server and the handcrafted server; stops all of them on exit.
+# Idempotent: every output file is rewritten. The expected files come from what these scripts
+# send and serve (scripts/golden/golden.py, handcrafted.py), then tshark-check.sh cross-checks.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+OUT="$ROOT/tests/golden"
+PY=(python3 -B)   # -B: no __pycache__ in scripts/golden
+
+die() { echo "make-captures.sh: $*" >&2; exit 1; }
+missing=()
+for t in tcpdump tshark editcap mergecap capinfos nginx curl python3 ss; do
+  command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+done
+((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]}"
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))' || die "python3 >= 3.8 required"
+[[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it): sudo $0"
+
+P_KEEP=18080 P_PY=18081 P_HAND=18082 P_V6=18083 P_MA=18084 P_MB=18085 P_UP=18089
+for p in $P_KEEP $P_PY $P_HAND $P_V6 $P_MA $P_MB $P_UP; do
+  [[ -z $(ss -Hltn "sport = :$p") ]] || die "port $p is already in use"
+done
+
+WORK="$(mktemp -d /tmp/httpscope-golden.XXXXXX)"
+BG_PIDS=()
+NGINX_STARTED=0
+cleanup() {
+  set +e
+  if ((NGINX_STARTED)) && [[ -f $WORK/nginx/nginx.pid ]]; then
+    nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -s stop 2>/dev/null
+    for _ in $(seq 50); do [[ -f $WORK/nginx/nginx.pid ]] || break; sleep 0.1; done
+  fi
+  for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '== %s\n' "$*" >&2; }
+
+wait_listen() { # port [ipv6]
+  for _ in $(seq 100); do
+    [[ -n $(ss -Hltn "sport = :$1") ]] && return 0
+    sleep 0.05
+  done
+  die "nothing is listening on port $1"
+}
+
+# start_capture VAR FILE tcpdump-args... ; the PID goes into VAR. Waits until tcpdump is capturing.
+start_capture() {
+  local __var=$1 file=$2; shift 2
+  local errf="$file.stderr"
+  tcpdump -U --immediate-mode -B 32768 -w "$file" "$@" 2>"$errf" &
+  local pid=$!
+  BG_PIDS+=("$pid")
+  for _ in $(seq 100); do
+    grep -q 'listening on' "$errf" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || die "tcpdump failed: $(cat "$errf")"
+    sleep 0.05
+  done
+  grep -q 'listening on' "$errf" || die "tcpdump did not start: $(cat "$errf")"
+  sleep 0.3   # let the capture settle before any traffic
+  printf -v "$__var" '%s' "$pid"
+}
+stop_capture() { # pid file
+  sleep 0.3   # let the last ACKs/FINs be captured
+  kill -INT "$1"
+  wait "$1" || true
+  grep -E 'captured|dropped' "$2.stderr" | sed 's/^/   tcpdump: /' >&2
+  grep -q '^0 packets dropped by kernel' "$2.stderr" || die "tcpdump dropped packets for $2"
+  local n; n=$(capinfos -c -M "$2" 2>/dev/null | awk '/Number of packets/{print $NF}')
+  [[ ${n:-0} -gt 0 ]] || die "empty capture $2"
+}
+
+mkdir -p "$OUT" "$WORK/nginx/tmp" "$WORK/cap"
+"${PY[@]}" "$HERE/golden.py" site "$WORK/site"
+
+# ---------------------------------------------------------------- servers
+cat >"$WORK/nginx/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log info;
+events { worker_connections 64; }
+http {
+    access_log $WORK/nginx/access.log;
+    client_body_temp_path $WORK/nginx/tmp/body;
+    proxy_temp_path $WORK/nginx/tmp/proxy;
+    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+    scgi_temp_path $WORK/nginx/tmp/scgi;
+    types { text/html html; text/css css; application/json json; application/octet-stream bin; }
+    default_type application/octet-stream;
+    server_tokens off;
+    # no sendfile, 8 KiB output buffers: with TCP_NODELAY each write tends to be its own segment,
+    # so big responses span many packets despite lo's 64 KiB MTU
+    sendfile off;
+    output_buffers 2 8k;
+    keepalive_timeout 65;
+    etag on;
+    gzip on;
+    gzip_types text/css;
+    gzip_min_length 20;
+    gzip_comp_level 1;
+    server {
+        listen 127.0.0.1:$P_KEEP;
+        listen [::1]:$P_V6;
+        listen 127.0.0.1:$P_MA;
+        listen 127.0.0.1:$P_MB;
+        root $WORK/site/www;
+        error_page 404 /errors/404.html;
+        location /upload { proxy_pass http://127.0.0.1:$P_UP; }
+    }
+}
+CONF
+log "starting upstream and nginx"
+"${PY[@]}" "$HERE/upload_server.py" $P_UP 600 &
+BG_PIDS+=($!)
+wait_listen $P_UP
+nginx -t -q -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" || die "nginx config test failed"
+nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
+NGINX_STARTED=1
+wait_listen $P_KEEP; wait_listen $P_V6; wait_listen $P_MA; wait_listen $P_MB
+
+B="http://127.0.0.1:$P_KEEP"
+# What nginx's gzip makes of style.css (measured before capturing; its decoding is checked).
+curl -sS --fail -H 'Accept-Encoding: gzip' -o "$WORK/style.css.gz" "$B/style.css"
+python3 - "$WORK/style.css.gz" "$WORK/site/www/style.css" <<'PYEOF'
+import gzip, sys
+assert gzip.decompress(open(sys.argv[1], "rb").read()) == open(sys.argv[2], "rb").read()
+PYEOF
+CSS_GZ=$(stat -c %s "$WORK/style.css.gz")
+ETAG=$("${PY[@]}" "$HERE/golden.py" etag index.html)
+got_etag=$(curl -sS -I "$B/index.html" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')
+[[ $got_etag == "$ETAG" ]] || die "nginx ETag $got_etag != expected $ETAG"
+
+CURL=(curl -sS --http1.1 --max-time 20)
+check_curl() { # file-with-lines "code size connects", expected codes...
+  local f=$1; shift
+  local got; got=$(awk '{print $1}' "$f" | tr '\n' ' ')
+  [[ "$got" == "$* " ]] || die "curl status codes: got '$got' want '$* ' ($(cat "$f"))"
+}
+
+# ---------------------------------------------------------------- 1. nginx-keepalive.pcap
+log "1. nginx-keepalive.pcap"
+F=$WORK/cap/nginx-keepalive.pcap
+start_capture PID "$F" -i lo "tcp port $P_KEEP"
+W=(-w '%{http_code} %{size_download} %{num_connects}\n' -o /dev/null)
+"${CURL[@]}" "${W[@]}" "$B/index.html" \
+  --next "${W[@]}" "$B/big.bin" \
+  --next "${W[@]}" --compressed "$B/style.css" \
+  --next "${W[@]}" -H 'Expect:' -H 'Content-Type: application/x-www-form-urlencoded' \
+         --data-binary "@$WORK/site/post/post-small.bin" "$B/upload" \
+  --next "${W[@]}" -H 'Expect: 100-continue' -H 'Content-Type: text/plain' \
+         --data-binary "@$WORK/site/post/post-expect.bin" "$B/upload" \
+  --next "${W[@]}" "$B/missing" >"$WORK/curl1.txt"
+"${CURL[@]}" -I "${W[@]}" "$B/index.html" >>"$WORK/curl1.txt"
+"${CURL[@]}" "${W[@]}" -H "If-None-Match: $ETAG" "$B/index.html" >>"$WORK/curl1.txt"
+stop_capture "$PID" "$F"
+sed 's/^/   curl: /' "$WORK/curl1.txt" >&2
+check_curl "$WORK/curl1.txt" 200 200 200 200 200 404 200 304
+# one connection for the six --next requests: num_connects 1 then 0s
+[[ $(awk 'NR<=6{print $3}' "$WORK/curl1.txt" | tr '\n' ' ') == "1 0 0 0 0 0 " ]] || die "curl did not reuse the connection"
+[[ $(awk 'NR==3{print $2}' "$WORK/curl1.txt") == "$CSS_GZ" ]] || die "gzip size differs from the pre-fetch"
+python3 - "$F" <<'PYEOF'
+import sys
+d = open(sys.argv[1], "rb").read()
+assert d.count(b"HTTP/1.1 100 Continue\r\n\r\n") == 1, "no 100 Continue on the wire"
+PYEOF
+cp "$F" "$OUT/nginx-keepalive.pcap"
+
+# ---------------------------------------------------------------- 2. python-httpserver.pcap
+log "2. python-httpserver.pcap"
+"${PY[@]}" -m http.server $P_PY --bind 127.0.0.1 --directory "$WORK/site/py" 2>"$WORK/pyhttp.log" &
+PYHTTP=$!
+BG_PIDS+=("$PYHTTP")
+wait_listen $P_PY
+F=$WORK/cap/python-httpserver.pcap
+start_capture PID "$F" -i lo --time-stamp-precision=nano "tcp port $P_PY"
+"${PY[@]}" "$HERE/pyclient.py" "http://127.0.0.1:$P_PY/index.html" "http://127.0.0.1:$P_PY/data.json" \
+  "http://127.0.0.1:$P_PY/missing" >"$WORK/py.txt"
+"${CURL[@]}" -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$P_PY/hello.txt" >>"$WORK/py.txt"
+stop_capture "$PID" "$F"
+kill "$PYHTTP"; wait "$PYHTTP" 2>/dev/null || true
+sed 's/^/   /' "$WORK/py.txt" >&2
+[[ $(awk '{print $NF==200||$NF==404 ? $0 : "x"}' "$WORK/py.txt" | grep -c .) == 4 ]] || die "python http.server run failed"
+cp "$F" "$OUT/python-httpserver.pcap"
+
+# ---------------------------------------------------------------- 3. handcrafted-server.pcapng
+log "3. handcrafted-server.pcapng"
+F=$WORK/cap/handcrafted.pcap
+start_capture PID "$F" -i lo "tcp port $P_HAND"
+"${PY[@]}" "$HERE/handcrafted.py" server $P_HAND 60 >"$WORK/hand.log" 2>&1 &
+HAND=$!
+BG_PIDS+=("$HAND")
+wait_listen $P_HAND
+timeout 60 "${PY[@]}" "$HERE/handcrafted.py" client $P_HAND || die "handcrafted client failed"
+wait "$HAND" || die "handcrafted server failed: $(cat "$WORK/hand.log")"
+stop_capture "$PID" "$F"
+editcap -F pcapng "$F" "$OUT/handcrafted-server.pcapng"
+
+# ---------------------------------------------------------------- 4. ipv6-sll2.pcapng
+log "4. ipv6-sll2.pcapng"
+F=$WORK/cap/ipv6.pcap
+start_capture PID "$F" -i any -y LINUX_SLL2 "tcp port $P_V6"
+B6="http://[::1]:$P_V6"
+"${CURL[@]}" -g "${W[@]}" "$B6/index.html" --next -g "${W[@]}" "$B6/style.css" \
+  --next -g "${W[@]}" "$B6/missing" >"$WORK/curl4.txt"
+stop_capture "$PID" "$F"
+check_curl "$WORK/curl4.txt" 200 200 404
+[[ $(capinfos -T -E "$F" | awk -F'\t' 'NR==2{print $2}') == linux-sll2 ]] || die "ipv6 capture is not SLL2"
+editcap -F pcapng "$F" "$OUT/ipv6-sll2.pcapng"
+
+# ---------------------------------------------------------------- 5. multi-interface(-ns).pcapng
+for variant in us ns; do
+  name=multi-interface; prec=()
+  [[ $variant == ns ]] && { name=multi-interface-ns; prec=(--time-stamp-precision=nano); }
+  log "5. $name.pcapng"
+  FA=$WORK/cap/$name-a.pcap FB=$WORK/cap/$name-b.pcap
+  start_capture PA "$FA" -i lo "${prec[@]}" "tcp port $P_MA"
+  start_capture PB "$FB" -i any -y LINUX_SLL2 "${prec[@]}" "tcp port $P_MB"
+  "${CURL[@]}" "${W[@]}" "http://127.0.0.1:$P_MA/index.html" \
+    --next "${W[@]}" "http://127.0.0.1:$P_MA/missing" >"$WORK/curl5.txt"
+  sleep 0.1
+  "${CURL[@]}" "${W[@]}" "http://127.0.0.1:$P_MB/style.css" >>"$WORK/curl5.txt"
+  stop_capture "$PA" "$FA"
+  stop_capture "$PB" "$FB"
+  check_curl "$WORK/curl5.txt" 200 404 200
+  mergecap -F pcapng -w "$OUT/$name.pcapng" "$FA" "$FB"
+done
+
+# ---------------------------------------------------------------- 6. edited copies
+log "6. edited copies of nginx-keepalive.pcap"
+ORIG=$OUT/nginx-keepalive.pcap
+BIG=$(stat -c %s "$WORK/site/www/big.bin")
+ED=("${PY[@]}" "$HERE/pcapedit.py")
+mapfile -t LOSS < <("${ED[@]}" loss "$ORIG" "$OUT/loss.pcap" $P_KEEP "$BIG")
+mapfile -t REORDER < <("${ED[@]}" reorder "$ORIG" "$OUT/reorder.pcap" $P_KEEP "$BIG")
+mapfile -t MID < <("${ED[@]}" midstream "$ORIG" "$OUT/midstream.pcap" $P_KEEP "$BIG")
+"${ED[@]}" bigendian "$ORIG" "$OUT/bigendian.pcap"
+mapfile -t TRUNC < <("${ED[@]}" truncate "$ORIG" "$OUT/truncated.pcap")
+"${ED[@]}" gzip "$ORIG" "$OUT/nginx-keepalive.pcap.gz"
+
+# ---------------------------------------------------------------- expected results
+log "expected files"
+EXP=("${PY[@]}" "$HERE/golden.py" expected)
+F1=(css_gz="$CSS_GZ")
+"${EXP[@]}" nginx-keepalive "$OUT/nginx-keepalive.expected.json" "${F1[@]}"
+"${EXP[@]}" python-httpserver "$OUT/python-httpserver.expected.json"
+"${EXP[@]}" handcrafted-server "$OUT/handcrafted-server.expected.json"
+"${EXP[@]}" ipv6-sll2 "$OUT/ipv6-sll2.expected.json"
+"${EXP[@]}" multi-interface "$OUT/multi-interface.expected.json"
+"${EXP[@]}" multi-interface-ns "$OUT/multi-interface-ns.expected.json"
+"${EXP[@]}" loss "$OUT/loss.expected.json" "${F1[@]}" "${LOSS[@]}"
+"${EXP[@]}" reorder "$OUT/reorder.expected.json" "${F1[@]}" "${REORDER[@]}"
+"${EXP[@]}" midstream "$OUT/midstream.expected.json" "${F1[@]}" "${MID[@]}"
+"${EXP[@]}" bigendian "$OUT/bigendian.expected.json" "${F1[@]}"
+"${EXP[@]}" truncated "$OUT/truncated.expected.json" "${F1[@]}" "${TRUNC[@]}"
+"${EXP[@]}" nginx-keepalive.pcap.gz "$OUT/nginx-keepalive.pcap.gz.expected.json" "${F1[@]}"
+
+log "tshark cross-check"
+"$HERE/tshark-check.sh" >&2 || die "tshark disagrees with the expected files (see above)"
+du -ch "$OUT"/* | tail -1 >&2
+log "done: $OUT"
