@@ -21,6 +21,8 @@ pub mod fuzzing;
 mod hash;
 mod stream;
 mod table;
+#[cfg(test)]
+mod testutil;
 
 pub use table::FlowTable;
 

@@ -94,7 +94,7 @@ impl<'a> Piece<'a> {
         } else {
             &[]
         };
-        (bytes, b - a.max(data_end))
+        (bytes, b.saturating_sub(a.max(data_end)))
     }
 }
 
@@ -389,5 +389,361 @@ fn clip_front(start: u64, data: &[u8], missing: u64, skip: u64) -> Piece<'_> {
         start,
         data: data.get(from_data..).unwrap_or(&[]),
         missing: missing.saturating_sub(from_missing),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{data, gap, Ev, C2S};
+
+    const TAG: Tag = Tag {
+        conn: ConnectionId(1),
+        dir: C2S,
+        ts: Timestamp(7),
+    };
+    const NO_LIMIT: usize = usize::MAX;
+
+    /// A stream whose offset 0 is sequence number `isn + 1`.
+    fn stream(isn: u32) -> Stream {
+        let mut s = Stream::default();
+        s.set_isn(isn);
+        s
+    }
+
+    /// Feeds one segment; returns the events and checks none is empty.
+    fn feed(
+        s: &mut Stream,
+        stats: &mut TcpStats,
+        seq: u32,
+        bytes: &[u8],
+        missing: u64,
+        fin: bool,
+        max: usize,
+    ) -> Vec<Ev> {
+        let mut ev = Vec::new();
+        s.segment(TAG, seq, bytes, missing, fin, max, stats, &mut |e| {
+            ev.push(Ev::from(&e))
+        });
+        ev
+    }
+
+    fn close(s: &mut Stream, stats: &mut TcpStats, reset: bool) -> Vec<Ev> {
+        let mut ev = Vec::new();
+        s.close(TAG, reset, stats, &mut |e| ev.push(Ev::from(&e)));
+        ev
+    }
+
+    fn end(reset: bool) -> Ev {
+        Ev::End {
+            conn: 1,
+            dir: C2S,
+            reset,
+        }
+    }
+
+    #[test]
+    fn in_order_segment_is_a_slice_of_the_packet() {
+        static PACKET: [u8; 5] = *b"hello";
+        let mut s = stream(99);
+        let mut stats = TcpStats::default();
+        let mut seen = None;
+        s.segment(
+            TAG,
+            100,
+            &PACKET,
+            0,
+            false,
+            NO_LIMIT,
+            &mut stats,
+            &mut |e| {
+                if let FlowEvent::Data {
+                    data, offset, ts, ..
+                } = e
+                {
+                    seen = Some((data.as_ptr(), data.len(), offset, ts));
+                }
+            },
+        );
+        assert_eq!(seen, Some((PACKET.as_ptr(), 5, 0, Timestamp(7))));
+        assert!(s.pending.is_empty());
+    }
+
+    #[test]
+    fn retransmission_is_dropped_and_overlap_delivers_only_new_bytes() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        assert_eq!(
+            feed(&mut s, &mut st, 1, b"abcd", 0, false, NO_LIMIT),
+            [data(1, C2S, 0, b"abcd")]
+        );
+        assert_eq!(feed(&mut s, &mut st, 1, b"abcd", 0, false, NO_LIMIT), []);
+        assert_eq!(
+            feed(&mut s, &mut st, 3, b"cdef", 0, false, NO_LIMIT),
+            [data(1, C2S, 4, b"ef")]
+        );
+        assert_eq!(st.retransmitted_segments, 2);
+        assert_eq!(st.out_of_order_segments, 0);
+    }
+
+    #[test]
+    fn out_of_order_is_buffered_until_the_hole_fills() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        assert_eq!(feed(&mut s, &mut st, 7, b"ghi", 0, false, NO_LIMIT), []);
+        assert_eq!(feed(&mut s, &mut st, 4, b"def", 0, false, NO_LIMIT), []);
+        assert_eq!(s.buffered, 6);
+        assert_eq!(
+            feed(&mut s, &mut st, 1, b"abc", 0, false, NO_LIMIT),
+            [
+                data(1, C2S, 0, b"abc"),
+                data(1, C2S, 3, b"def"),
+                data(1, C2S, 6, b"ghi")
+            ]
+        );
+        assert_eq!(
+            (
+                st.out_of_order_segments,
+                st.retransmitted_segments,
+                s.buffered
+            ),
+            (2, 0, 0)
+        );
+    }
+
+    #[test]
+    fn first_seen_bytes_win_over_later_overlaps() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        // Buffered first: "XXXXX" at offsets 5..10, then "YY" at 4..6 overlapping it.
+        feed(&mut s, &mut st, 6, b"XXXXX", 0, false, NO_LIMIT);
+        feed(&mut s, &mut st, 5, b"YY", 0, false, NO_LIMIT);
+        assert_eq!(st.retransmitted_segments, 1);
+        // A later in-order segment covering everything contributes only the uncovered bytes.
+        assert_eq!(
+            feed(&mut s, &mut st, 1, b"abcdefghijkl", 0, false, NO_LIMIT),
+            [
+                data(1, C2S, 0, b"abcd"),
+                data(1, C2S, 4, b"Y"),
+                data(1, C2S, 5, b"XXXXX"),
+                data(1, C2S, 10, b"kl")
+            ]
+        );
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_around_2_pow_32() {
+        let isn = 0xffff_fff0u32;
+        let mut s = stream(isn);
+        let mut st = TcpStats::default();
+        let a = [b'a'; 10]; // seq 0xffff_fff1 ..= 0xffff_fffa
+        let b = [b'b'; 10]; // seq 0xffff_fffb ..= 0x0000_0004 (wraps)
+        let c = [b'c'; 10]; // seq 5 ..= 14
+        assert_eq!(
+            feed(
+                &mut s,
+                &mut st,
+                isn.wrapping_add(21),
+                &c,
+                0,
+                false,
+                NO_LIMIT
+            ),
+            []
+        );
+        assert_eq!(
+            feed(&mut s, &mut st, isn.wrapping_add(1), &a, 0, false, NO_LIMIT),
+            [data(1, C2S, 0, &a)]
+        );
+        assert_eq!(
+            feed(
+                &mut s,
+                &mut st,
+                isn.wrapping_add(11),
+                &b,
+                0,
+                false,
+                NO_LIMIT
+            ),
+            [data(1, C2S, 10, &b), data(1, C2S, 20, &c)]
+        );
+        // A retransmission from before the wrap is still recognised as old.
+        assert_eq!(
+            feed(&mut s, &mut st, isn.wrapping_add(1), &a, 0, false, NO_LIMIT),
+            []
+        );
+        // And the FIN right after the wrap ends the stream at offset 30.
+        assert_eq!(
+            feed(&mut s, &mut st, 15, b"", 0, true, NO_LIMIT),
+            [end(false)]
+        );
+    }
+
+    #[test]
+    fn offsets_keep_growing_past_4_gib() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        let chunk = vec![0u8; 1 << 16];
+        let mut seq = 1u32;
+        for _ in 0..(1 << 16) + 1 {
+            feed(&mut s, &mut st, seq, &chunk, 0, false, NO_LIMIT);
+            seq = seq.wrapping_add(chunk.len() as u32);
+        }
+        assert_eq!(
+            feed(&mut s, &mut st, seq, b"z", 0, false, NO_LIMIT),
+            [data(1, C2S, (1 << 32) + (1 << 16), b"z")]
+        );
+    }
+
+    #[test]
+    fn buffer_overflow_gives_up_the_hole() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        assert_eq!(feed(&mut s, &mut st, 4, b"de", 0, false, 4), []);
+        // 5 buffered bytes > 4: the hole 0..3 is given up and "de" becomes contiguous; the
+        // 3 bytes left buffered fit, so the hole at 5 is still waited for.
+        assert_eq!(
+            feed(&mut s, &mut st, 7, b"ghi", 0, false, 4),
+            [gap(1, C2S, 0, 3), data(1, C2S, 3, b"de")]
+        );
+        assert_eq!(
+            (st.gaps, st.gap_bytes, st.overflow_bytes, s.buffered),
+            (1, 3, 3, 3)
+        );
+        // The given-up bytes arriving late are old news; the hole at 5 still fills.
+        assert_eq!(feed(&mut s, &mut st, 1, b"abc", 0, false, 4), []);
+        assert_eq!(st.retransmitted_segments, 1);
+        assert_eq!(
+            feed(&mut s, &mut st, 6, b"f", 0, false, 4),
+            [data(1, C2S, 5, b"f"), data(1, C2S, 6, b"ghi")]
+        );
+    }
+
+    #[test]
+    fn overflow_stops_at_the_next_hole_once_the_buffer_fits() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 11, b"kl", 0, false, 4); // offsets 10..12
+        assert_eq!(
+            feed(&mut s, &mut st, 3, b"cde", 0, false, 4), // offsets 2..5: 5 bytes buffered
+            [gap(1, C2S, 0, 2), data(1, C2S, 2, b"cde")]
+        );
+        assert_eq!(s.buffered, 2);
+        assert_eq!(s.next, 5);
+        assert_eq!(st.overflow_bytes, 2);
+    }
+
+    #[test]
+    fn snapped_segment_delivers_captured_bytes_then_a_gap() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        assert_eq!(
+            feed(&mut s, &mut st, 1, b"ab", 3, false, NO_LIMIT),
+            [data(1, C2S, 0, b"ab"), gap(1, C2S, 2, 3)]
+        );
+        // Out of order and snapped: kept until the hole before it fills.
+        assert_eq!(feed(&mut s, &mut st, 9, b"xy", 2, false, NO_LIMIT), []);
+        assert_eq!(
+            feed(&mut s, &mut st, 6, b"fgh", 0, false, NO_LIMIT),
+            [
+                data(1, C2S, 5, b"fgh"),
+                data(1, C2S, 8, b"xy"),
+                gap(1, C2S, 10, 2)
+            ]
+        );
+        assert_eq!((st.gaps, st.gap_bytes), (2, 5));
+    }
+
+    #[test]
+    fn fin_waits_for_the_data_before_it() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        assert_eq!(feed(&mut s, &mut st, 4, b"def", 0, true, NO_LIMIT), []);
+        assert_eq!(
+            feed(&mut s, &mut st, 1, b"abc", 0, false, NO_LIMIT),
+            [data(1, C2S, 0, b"abc"), data(1, C2S, 3, b"def"), end(false)]
+        );
+        // Nothing is accepted after End.
+        assert_eq!(feed(&mut s, &mut st, 7, b"zz", 0, false, NO_LIMIT), []);
+        assert_eq!(close(&mut s, &mut st, false), []);
+    }
+
+    #[test]
+    fn close_turns_holes_and_the_missing_tail_before_fin_into_gaps() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT);
+        feed(&mut s, &mut st, 5, b"ef", 0, false, NO_LIMIT);
+        feed(&mut s, &mut st, 11, b"", 0, true, NO_LIMIT); // FIN at offset 10
+        assert_eq!(
+            close(&mut s, &mut st, false),
+            [
+                gap(1, C2S, 2, 2),
+                data(1, C2S, 4, b"ef"),
+                gap(1, C2S, 6, 4),
+                end(false)
+            ]
+        );
+    }
+
+    #[test]
+    fn close_with_reset_ends_with_reset_and_without_fin_ends_silently() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 3, b"c", 0, false, NO_LIMIT);
+        assert_eq!(
+            close(&mut s, &mut st, true),
+            [gap(1, C2S, 0, 2), data(1, C2S, 2, b"c"), end(true)]
+        );
+        let mut quiet = stream(0);
+        feed(&mut quiet, &mut st, 1, b"a", 0, false, NO_LIMIT);
+        assert_eq!(close(&mut quiet, &mut st, false), []);
+    }
+
+    #[test]
+    fn mid_stream_base_is_the_first_payload_and_earlier_bytes_are_dropped() {
+        let mut s = Stream::default();
+        let mut st = TcpStats::default();
+        assert_eq!(feed(&mut s, &mut st, 500, b"", 0, false, NO_LIMIT), []); // pure ACK: no base
+        assert_eq!(s.base(), None);
+        assert_eq!(
+            feed(&mut s, &mut st, 1000, b"xyz", 0, false, NO_LIMIT),
+            [data(1, C2S, 0, b"xyz")]
+        );
+        assert_eq!(
+            feed(&mut s, &mut st, 990, b"0123456789abc", 0, false, NO_LIMIT),
+            []
+        );
+        assert_eq!(
+            feed(&mut s, &mut st, 998, b"--xyz!", 0, false, NO_LIMIT),
+            [data(1, C2S, 3, b"!")]
+        );
+    }
+
+    #[test]
+    fn fin_before_delivered_data_ends_at_once() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 1, b"abcdef", 0, false, NO_LIMIT);
+        assert_eq!(
+            feed(&mut s, &mut st, 3, b"", 0, true, NO_LIMIT),
+            [end(false)]
+        );
+    }
+
+    #[test]
+    fn piece_parts_split_captured_and_missing() {
+        let p = Piece {
+            start: 10,
+            data: b"abcd",
+            missing: 3,
+        };
+        assert_eq!(p.end(), 17);
+        assert_eq!(p.part(0, 100), (&b"abcd"[..], 3));
+        assert_eq!(p.part(12, 15), (&b"cd"[..], 1));
+        assert_eq!(p.part(15, 16), (&b""[..], 1));
+        assert_eq!(p.part(17, 20), (&b""[..], 0));
+        let c = clip_front(13, b"abcd", 3, 5);
+        assert_eq!((c.data, c.missing), (&b""[..], 2));
     }
 }
