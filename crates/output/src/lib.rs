@@ -1,1 +1,216 @@
-//! httpscope-output (being written).
+//! Sinks: every format httpscope writes its results in, behind one [`Sink`] trait.
+//!
+//! This crate owns the presentation of [`model::Transaction`]s: HAR 1.2 ([`HarWriter`]),
+//! JSON lines ([`JsonlWriter`]), one JSON document ([`JsonWriter`]) and the human report
+//! ([`TerminalReport`]), plus the end-of-analysis [`Summary`] (built by [`SummaryBuilder`])
+//! and the redaction of credentials ([`redact_transaction`] and friends).
+//!
+//! Invariants every sink keeps:
+//! - it streams: each transaction is written when it arrives and then forgotten, so memory does
+//!   not grow with the number of transactions (the summary keeps only bounded aggregates);
+//! - it writes to any [`std::io::Write`] and returns every I/O error to the caller (the binary
+//!   decides what a broken pipe means);
+//! - unless [`RenderOptions::show_secrets`] is set, credentials are redacted the same way in
+//!   every format (see [`redact_transaction`]);
+//! - it never panics on odd input (empty fields, missing request or response, huge numbers).
+//!
+//! Call order, as the binary drives it: [`Sink::start`] once, [`Sink::transaction`] for each
+//! transaction in emission order, [`Sink::finish`] once. Sinks tolerate a missing `start`
+//! (an empty capture) by writing their preamble lazily.
+
+mod har;
+mod json;
+mod jsonl;
+mod redact;
+mod summary;
+mod terminal;
+
+pub use har::HarWriter;
+pub use json::JsonWriter;
+pub use jsonl::JsonlWriter;
+pub use redact::{
+    redact_header_value, redact_headers, redact_summary, redact_transaction, redact_url, REDACTED,
+};
+pub use summary::{HostSummary, SlowRequest, StatusClasses, Summary, SummaryBuilder, OTHER_HOSTS};
+pub use terminal::TerminalReport;
+
+use serde::Serialize;
+
+/// How sinks render transactions. The default redacts secrets, uses no colour and a width of
+/// 100 columns.
+#[derive(Clone, Debug, Default)]
+pub struct RenderOptions {
+    /// Show credentials instead of redacting them.
+    pub show_secrets: bool,
+    /// ANSI colour (terminal report only).
+    pub color: bool,
+    /// Terminal width in columns for the terminal report (0 = 100).
+    pub width: usize,
+}
+
+/// Everything known at the end of an analysis.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The input's file name, or `"-"` for standard input.
+    pub input: String,
+    /// Timestamp of the first packet, when there was one.
+    pub first_packet: Option<model::Timestamp>,
+    /// Timestamp of the last packet, when there was one.
+    pub last_packet: Option<model::Timestamp>,
+    /// Loss and anomaly counters of every layer.
+    pub stats: model::Stats,
+    /// Aggregates over all transactions.
+    pub summary: Summary,
+    /// Free-text warnings for people (unusual input, skipped features, ...).
+    pub warnings: Vec<String>,
+}
+
+/// An output format. The binary calls [`start`](Sink::start) once with the first packet's
+/// timestamp (before any transaction), [`transaction`](Sink::transaction) for each
+/// transaction in emission order, and [`finish`](Sink::finish) once.
+pub trait Sink {
+    /// Begins the output; `origin` is the first packet's timestamp.
+    fn start(&mut self, origin: model::Timestamp) -> std::io::Result<()>;
+    /// Writes one transaction.
+    fn transaction(&mut self, t: &model::Transaction) -> std::io::Result<()>;
+    /// Writes what is known at the end and flushes.
+    fn finish(&mut self, report: &Report) -> std::io::Result<()>;
+}
+
+/// Nanoseconds as the floating-point milliseconds HAR and the JSON formats use.
+fn millis(nanos: u64) -> f64 {
+    nanos as f64 / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_converts_nanoseconds() {
+        assert_eq!(millis(1_500_000), 1.5);
+        assert_eq!(millis(0), 0.0);
+    }
+
+    #[test]
+    fn default_options_redact_without_colour() {
+        let o = RenderOptions::default();
+        assert!(!o.show_secrets && !o.color);
+        assert_eq!(o.width, 0);
+    }
+}
+
+/// Hand-built transactions shared by the tests of every module.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use model::{
+        BodySize, ConnectionId, Header, Incomplete, IncompleteReason, MessageTimes, Request,
+        Response, Timestamp, Timings, Transaction,
+    };
+
+    /// Milliseconds to nanoseconds.
+    pub(crate) const MS: u64 = 1_000_000;
+
+    /// 2024-02-29T12:34:56.000Z
+    pub(crate) const T0: i64 = 1_709_210_096_000_000_000;
+
+    /// A complete `GET` with a gzip-coded response, starting `offset_ms` after [`T0`].
+    pub(crate) fn get(id: u64, position: u32, offset_ms: i64) -> Transaction {
+        let start = Timestamp(T0 + offset_ms * MS as i64);
+        Transaction {
+            id,
+            connection: ConnectionId(1),
+            client: "10.0.0.1:40000".parse().unwrap(),
+            server: "93.184.216.34:80".parse().unwrap(),
+            position,
+            start,
+            protocol: "HTTP/1.1".into(),
+            url: "http://example.com/index.html?q=rust&token=abc123".into(),
+            request: Some(Request {
+                method: "GET".into(),
+                target: "/index.html?q=rust&token=abc123".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![
+                    Header::new("Host", "example.com"),
+                    Header::new("Authorization", "Bearer s3cr3t"),
+                    Header::new("Cookie", "sid=xyz; theme=dark"),
+                ],
+                trailers: vec![],
+                header_bytes: 120,
+                body: BodySize::default(),
+            }),
+            response: Some(Response {
+                status: 200,
+                reason: "OK".into(),
+                version: "HTTP/1.1".into(),
+                headers: vec![
+                    Header::new("Content-Type", "text/html; charset=utf-8"),
+                    Header::new("Content-Encoding", "gzip"),
+                    Header::new(
+                        "Set-Cookie",
+                        "sid=newsecret; Path=/; Domain=example.com; \
+                         Expires=Wed, 21 Oct 2015 07:28:00 GMT; HttpOnly; Secure",
+                    ),
+                ],
+                trailers: vec![],
+                header_bytes: 200,
+                interim: vec![],
+                body: BodySize {
+                    wire: 1_000,
+                    encoded: 1_000,
+                    decoded: Some(4_000),
+                },
+            }),
+            times: MessageTimes {
+                request_start: Some(start),
+                request_end: Some(start),
+                response_start: Some(Timestamp(start.0 + 50 * MS as i64)),
+                response_end: Some(Timestamp(start.0 + 60 * MS as i64)),
+            },
+            timings: Timings {
+                blocked: None,
+                dns: None,
+                connect: if position == 0 { Some(20 * MS) } else { None },
+                ssl: None,
+                send: Some(MS / 10),
+                wait: Some(50 * MS),
+                receive: Some(10 * MS),
+            },
+            tunnel: None,
+            incomplete: vec![],
+        }
+    }
+
+    /// A `POST` that never got a response.
+    pub(crate) fn unanswered(id: u64, offset_ms: i64) -> Transaction {
+        let mut t = get(id, 0, offset_ms);
+        t.connection = ConnectionId(2);
+        t.url = "http://api.example.org/v1/items".into();
+        if let Some(r) = t.request.as_mut() {
+            r.method = "POST".into();
+            r.target = "/v1/items".into();
+            r.headers = vec![
+                Header::new("Host", "api.example.org"),
+                Header::new("Content-Type", "application/json"),
+            ];
+            r.body = BodySize {
+                wire: 300,
+                encoded: 300,
+                decoded: None,
+            };
+        }
+        t.response = None;
+        t.times.response_start = None;
+        t.times.response_end = None;
+        t.timings = Timings {
+            connect: Some(5 * MS),
+            send: Some(MS),
+            ..Timings::default()
+        };
+        t.incomplete = vec![Incomplete {
+            reason: IncompleteReason::NoResponse,
+            detail: "connection closed before a response".into(),
+        }];
+        t
+    }
+}
