@@ -1,11 +1,11 @@
 //! The human report: one line per transaction as it completes, then a summary.
 //!
 //! This module owns [`TerminalReport`] and the human formatting of sizes (`B`, `kB`, `MB`:
-//! 1000-based like browsers), durations (`µs`, `ms`, `s`, three significant digits) and the
-//! phase bar. A transaction line reads
+//! 1000-based like browsers, three significant digits), durations (`µs`, `ms`, `s`, three
+//! significant digits) and the phase bar. A transaction line reads
 //!
 //! ```text
-//!      +0.100s GET      200  http://example.com/index.html  HTTP/1.1   1.3 kB   4.0 kB 60.1 ms [>......###] R
+//!   +0.100s GET      200  http://example.com/index.html?q=rust  HTTP/1.1 1.32 kB 4.00 kB 60.1 ms [..........##] R
 //! ```
 //!
 //! start offset from the first packet, method, status (`---` without a response), URL
@@ -32,7 +32,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Cells of the phase bar.
-pub const BAR_CELLS: usize = 12;
+const BAR_CELLS: usize = 12;
 /// Width when [`RenderOptions::width`] is 0.
 const DEFAULT_WIDTH: usize = 100;
 /// Columns of a transaction line other than the URL (and two for a marker).
@@ -120,11 +120,30 @@ fn offset(ns: u64) -> String {
     )
 }
 
-/// `s` shortened to at most `width` characters by replacing its middle with `…`.
+/// `s` with control characters (C0, DEL, C1) replaced by U+FFFD, so that text from the
+/// capture cannot move the cursor or change colours in the reader's terminal.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
+/// [`clean`] text, or `-` when it is empty.
+fn text_or_dash(s: &str) -> String {
+    if s.is_empty() {
+        "-".to_owned()
+    } else {
+        clean(s)
+    }
+}
+
+/// `s`, [`clean`]ed and shortened to at most `width` characters by replacing its middle
+/// with `…`.
 fn fit(s: &str, width: usize) -> String {
+    let s = clean(s);
     let len = s.chars().count();
     if len <= width {
-        return s.to_owned();
+        return s;
     }
     if width == 0 {
         return String::new();
@@ -285,22 +304,14 @@ impl<W: Write> TerminalReport<W> {
     fn line(&self, t: &Transaction, origin: Timestamp) -> String {
         let color = self.opts.color;
         let uw = self.url_columns();
-        let method = if t.method().is_empty() {
-            "-"
-        } else {
-            t.method()
-        };
+        let method = text_or_dash(t.method());
         let status = match t.status() {
             0 => "---".to_owned(),
             s => s.to_string(),
         };
         let status = self.paint(status_color(t.status()), &format!("{status:>4}"));
         let url = format!("{:<uw$}", fit(&t.url, uw));
-        let protocol = if t.protocol.is_empty() {
-            "-"
-        } else {
-            t.protocol.as_str()
-        };
+        let protocol = text_or_dash(&t.protocol);
         let transfer = bytes(
             t.request_wire_bytes()
                 .saturating_add(t.response_wire_bytes()),
@@ -353,7 +364,7 @@ impl<W: Write> TerminalReport<W> {
     fn overview(&mut self, r: &Report) -> io::Result<()> {
         let s = &r.summary;
         self.section("Summary")?;
-        self.field("Input", &r.input)?;
+        self.field("Input", &clean(&r.input))?;
         let span = match (r.first_packet, r.last_packet) {
             (Some(a), Some(b)) => format!(
                 "{} to {} ({})",
@@ -453,11 +464,7 @@ impl<W: Write> TerminalReport<W> {
         self.section("Slowest requests")?;
         let uw = self.width().saturating_sub(30).max(MIN_URL_COLUMNS);
         for r in &s.slowest {
-            let method = if r.method.is_empty() {
-                "-"
-            } else {
-                r.method.as_str()
-            };
+            let method = text_or_dash(&r.method);
             let status = if r.status == 0 {
                 "---".to_owned()
             } else {
@@ -510,7 +517,7 @@ impl<W: Write> TerminalReport<W> {
     fn losses(&mut self, r: &Report) -> io::Result<()> {
         self.section("Losses and anomalies")?;
         let mut lines = loss_lines(&r.stats);
-        lines.extend(r.warnings.iter().map(|w| ("warning", w.clone())));
+        lines.extend(r.warnings.iter().map(|w| ("warning", clean(w))));
         if lines.is_empty() {
             return writeln!(self.out, "  none");
         }
@@ -560,7 +567,11 @@ fn loss_lines(s: &Stats) -> Vec<(&'static str, String)> {
         ),
     );
     if let Some(tail) = &c.truncated_tail {
-        add("capture", 1, format!("file ends mid-record: {tail}"));
+        add(
+            "capture",
+            1,
+            format!("file ends mid-record: {}", clean(tail)),
+        );
     }
     let d = &s.decode;
     add(
@@ -592,7 +603,7 @@ fn loss_lines(s: &Stats) -> Vec<(&'static str, String)> {
     let last = d
         .last_error
         .as_deref()
-        .map(|e| format!(" (last: {e})"))
+        .map(|e| format!(" (last: {})", clean(e)))
         .unwrap_or_default();
     add(
         "decode",
@@ -895,6 +906,9 @@ Losses and anomalies
         assert_eq!(fit("abcdefgh", 1), "…");
         assert_eq!(fit("abcdefgh", 0), "");
         assert_eq!(fit("ééééé", 3), "é…é");
+        assert_eq!(fit("a\x1b[2Jb", 9), "a\u{fffd}[2Jb");
+        assert_eq!(text_or_dash(""), "-");
+        assert_eq!(text_or_dash("G\x07T"), "G\u{fffd}T");
     }
 
     #[test]
