@@ -6,8 +6,8 @@
 //! - `Authorization`, `Proxy-Authorization`: the scheme stays (`Bearer [redacted]`);
 //! - `Cookie`: cookie names stay (`sid=[redacted]; theme=[redacted]`);
 //! - `Set-Cookie`: the name and attributes stay, the value goes (`sid=[redacted]; Path=/`);
-//! - any header whose name contains `token`, `secret`, `api-key`, `apikey`, `password` or
-//!   `session` (ASCII case-insensitive): the whole value becomes `[redacted]`;
+//! - any header whose name contains `token`, `secret`, `api-key`, `api_key`, `apikey`,
+//!   `password` or `session` (ASCII case-insensitive): the whole value becomes `[redacted]`;
 //! - URLs (the transaction URL, the request target, and the `Location`, `Content-Location` and
 //!   `Referer` headers): userinfo becomes `[redacted]@`, and the value of every query parameter
 //!   whose name contains `token`, `key`, `secret`, `password`, `passwd`, `pwd`, `auth`, `sig`,
@@ -24,8 +24,8 @@ use std::borrow::Cow;
 pub const REDACTED: &str = "[redacted]";
 
 /// Header-name fragments whose values are masked entirely.
-const SECRET_HEADER_WORDS: [&str; 6] = [
-    "token", "secret", "api-key", "apikey", "password", "session",
+const SECRET_HEADER_WORDS: [&str; 7] = [
+    "token", "secret", "api-key", "api_key", "apikey", "password", "session",
 ];
 
 /// Query-parameter-name fragments whose values are masked.
@@ -271,6 +271,7 @@ mod tests {
         for name in [
             "X-Auth-Token",
             "X-Client-SECRET",
+            "Api_Key",
             "X-Api-Key",
             "apikey",
             "X-Password",
