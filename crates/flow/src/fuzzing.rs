@@ -184,3 +184,74 @@ pub fn run(input: &[u8]) {
         "gap counters"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Direction;
+
+    /// SYN, SYN-ACK, ACK, 40 bytes each way with the server's split and reordered, FINs.
+    static CONVERSATION: [u8; 35] = [
+        0x02, 0x10, 0, 0, 0, // SYN
+        0x12, 0x14, 0, 0, 0, // SYN-ACK
+        0x18, 0x10, 0, 0, 40, // client data
+        0x18, 0x14, 20, 0, 20, // server bytes 20..40 first
+        0x18, 0x14, 0xd8, 0xff, 20, // then 0..20 (delta -40)
+        0x11, 0x10, 0, 0, 0, // client FIN
+        0x11, 0x14, 20, 0, 0, // server FIN (delta +20: after both halves)
+    ];
+
+    #[test]
+    fn interpreter_accepts_a_whole_conversation_and_any_prefix() {
+        for end in 0..=CONVERSATION.len() {
+            run(&CONVERSATION[..end]);
+        }
+        run(&[0xff; 64]);
+    }
+
+    #[test]
+    #[should_panic(expected = "Data offset")]
+    fn checker_rejects_a_skipped_offset() {
+        let mut c = Checker::default();
+        let conn = ConnectionId(1);
+        let addr = SocketAddr::from(([127, 0, 0, 1], 1));
+        c.event(&FlowEvent::Open {
+            conn,
+            client: addr,
+            server: addr,
+            ts: Timestamp(0),
+            handshake_seen: false,
+        });
+        let dir = Direction::ClientToServer;
+        c.event(&FlowEvent::Data {
+            conn,
+            dir,
+            ts: Timestamp(0),
+            offset: 1,
+            data: b"x",
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "after Close")]
+    fn checker_rejects_events_after_close() {
+        let mut c = Checker::default();
+        let conn = ConnectionId(1);
+        let addr = SocketAddr::from(([127, 0, 0, 1], 1));
+        c.event(&FlowEvent::Open {
+            conn,
+            client: addr,
+            server: addr,
+            ts: Timestamp(0),
+            handshake_seen: false,
+        });
+        c.event(&FlowEvent::Close {
+            conn,
+            ts: Timestamp(0),
+        });
+        c.event(&FlowEvent::Close {
+            conn,
+            ts: Timestamp(0),
+        });
+    }
+}

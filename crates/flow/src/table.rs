@@ -13,8 +13,9 @@
 //!   ephemeral (≥ 32768); else the destination of the first packet.
 //! - **Port reuse**: a SYN (or SYN-ACK) that is not a retransmission of this connection's own
 //!   SYN (same sender, same ISN, no FIN seen yet) closes the connection and opens a new one.
-//! - **Handshake**: the first SYN's time is kept (retransmissions don't move it), then the first
-//!   SYN-ACK's; the handshake completes with the client's first ACK of the server's ISN+1, or
+//! - **Handshake**: only for connections whose first packet is a SYN or SYN-ACK (a SYN captured
+//!   after the connection's data is used for its ISN only). The first SYN's time is kept
+//!   (retransmissions don't move it), then the first SYN-ACK's; the handshake completes with the client's first ACK of the server's ISN+1, or
 //!   its first payload after the SYN-ACK (or after the SYN when no SYN-ACK was captured).
 //!   `Handshake` is emitted once, before any data of the completing segment.
 //! - **Closing**: RST closes at once (holes become gaps; `End{reset: true}` for the sender);
@@ -103,7 +104,9 @@ struct Conn {
     last_ts: Timestamp,
     /// Indexed by [`Direction::index`].
     streams: [Stream; 2],
+    /// Timestamps of the handshake; only kept when the first packet was a SYN or SYN-ACK.
     handshake: Handshake,
+    /// `Handshake` was emitted, or will never be (mid-stream connection).
     handshake_done: bool,
     client_isn: Option<u32>,
     server_isn: Option<u32>,
@@ -143,12 +146,16 @@ impl Conn {
         let f = seg.flags;
         match dir {
             Direction::ClientToServer if f.syn() && !f.ack() => {
-                self.handshake.syn.get_or_insert(ts);
+                if !self.handshake_done {
+                    self.handshake.syn.get_or_insert(ts);
+                }
                 self.client_isn.get_or_insert(seg.seq);
                 self.streams[0].set_isn(seg.seq);
             }
             Direction::ServerToClient if f.syn() && f.ack() => {
-                self.handshake.syn_ack.get_or_insert(ts);
+                if !self.handshake_done {
+                    self.handshake.syn_ack.get_or_insert(ts);
+                }
                 self.server_isn.get_or_insert(seg.seq);
                 self.streams[1].set_isn(seg.seq);
                 // The SYN-ACK acknowledges the client's ISN+1, even when the SYN was missed.
@@ -156,12 +163,11 @@ impl Conn {
                 self.streams[0].set_isn(client_isn);
             }
             Direction::ClientToServer if !f.syn() && !f.rst() && !self.handshake_done => {
-                let started = self.handshake.syn.is_some() || self.handshake.syn_ack.is_some();
                 let acks_server = match self.server_isn {
                     Some(isn) => f.ack() && seg.ack == isn.wrapping_add(1),
                     None => f.ack(),
                 };
-                if started && (acks_server || has_payload) {
+                if acks_server || has_payload {
                     self.handshake.ack = Some(ts);
                     self.handshake_done = true;
                     return true;
@@ -338,7 +344,7 @@ impl FlowTable {
             last_ts: ts,
             streams: [Stream::default(), Stream::default()],
             handshake: Handshake::default(),
-            handshake_done: false,
+            handshake_done: !f.syn(),
             client_isn: None,
             server_isn: None,
         };
@@ -434,5 +440,573 @@ impl FlowTable {
             Some(n) => n.prev = prev,
             None => self.tail = prev,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{data, gap, Ev, C2S, S2C};
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV6};
+
+    const FIN: u8 = 0x01;
+    const SYN: u8 = 0x02;
+    const RST: u8 = 0x04;
+    const PSH: u8 = 0x08;
+    const ACK: u8 = 0x10;
+
+    fn v4(last: u8, port: u16) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::new(10, 0, 0, last), port))
+    }
+
+    /// A table plus the owned events it emitted, with a fixed client/server pair.
+    struct Harness {
+        table: FlowTable,
+        events: Vec<Ev>,
+        times: Vec<Timestamp>,
+        client: SocketAddr,
+        server: SocketAddr,
+    }
+
+    impl Harness {
+        fn new(config: FlowConfig) -> Harness {
+            Harness {
+                table: FlowTable::new(config),
+                events: Vec::new(),
+                times: Vec::new(),
+                client: v4(1, 40000),
+                server: v4(2, 80),
+            }
+        }
+
+        fn send(
+            &mut self,
+            ts: i64,
+            (src, dst): (SocketAddr, SocketAddr),
+            flags: u8,
+            seq: u32,
+            ack: u32,
+            payload: &[u8],
+        ) {
+            let seg = wire::TcpSegment {
+                src_port: src.port(),
+                dst_port: dst.port(),
+                seq,
+                ack,
+                flags: wire::TcpFlags(flags),
+                window: 65535,
+                payload,
+                payload_len: payload.len() as u32,
+            };
+            let (events, times) = (&mut self.events, &mut self.times);
+            self.table.segment(Timestamp(ts), src, dst, &seg, &mut |e| {
+                events.push(Ev::from(&e));
+                times.push(event_ts(&e));
+            });
+        }
+
+        /// Client → server.
+        fn c(&mut self, ts: i64, flags: u8, seq: u32, ack: u32, payload: &[u8]) {
+            self.send(ts, (self.client, self.server), flags, seq, ack, payload);
+        }
+
+        /// Server → client.
+        fn s(&mut self, ts: i64, flags: u8, seq: u32, ack: u32, payload: &[u8]) {
+            self.send(ts, (self.server, self.client), flags, seq, ack, payload);
+        }
+
+        fn finish(&mut self) {
+            let (events, times) = (&mut self.events, &mut self.times);
+            self.table.finish(&mut |e| {
+                events.push(Ev::from(&e));
+                times.push(event_ts(&e));
+            });
+        }
+
+        fn take(&mut self) -> Vec<Ev> {
+            self.times.clear();
+            std::mem::take(&mut self.events)
+        }
+
+        fn open(&self, conn: u64, handshake_seen: bool) -> Ev {
+            Ev::Open {
+                conn,
+                client: self.client,
+                server: self.server,
+                handshake_seen,
+            }
+        }
+    }
+
+    fn event_ts(e: &FlowEvent<'_>) -> Timestamp {
+        match *e {
+            FlowEvent::Open { ts, .. }
+            | FlowEvent::Data { ts, .. }
+            | FlowEvent::Gap { ts, .. }
+            | FlowEvent::End { ts, .. }
+            | FlowEvent::Close { ts, .. } => ts,
+            FlowEvent::Handshake { handshake, .. } => handshake.ack.unwrap_or_default(),
+        }
+    }
+
+    fn hs(syn: Option<i64>, syn_ack: Option<i64>, ack: Option<i64>) -> Handshake {
+        Handshake {
+            syn: syn.map(Timestamp),
+            syn_ack: syn_ack.map(Timestamp),
+            ack: ack.map(Timestamp),
+        }
+    }
+
+    fn end(conn: u64, dir: Direction, reset: bool) -> Ev {
+        Ev::End { conn, dir, reset }
+    }
+
+    /// SYN (ISN 1000) / SYN-ACK (ISN 5000) / ACK at t = 10, 20, 30.
+    fn handshake(h: &mut Harness) {
+        h.c(10, SYN, 1000, 0, b"");
+        h.s(20, SYN | ACK, 5000, 1001, b"");
+        h.c(30, ACK, 1001, 5001, b"");
+    }
+
+    #[test]
+    fn full_connection_lifecycle() {
+        let mut h = Harness::new(FlowConfig::default());
+        handshake(&mut h);
+        h.c(40, PSH | ACK, 1001, 5001, b"GET / HTTP/1.1\r\n\r\n");
+        h.s(50, PSH | ACK, 5001, 1019, b"HTTP/1.1 200 OK\r\n\r\n");
+        h.c(60, FIN | ACK, 1019, 5020, b"");
+        h.s(70, FIN | ACK, 5020, 1020, b"");
+        h.c(80, ACK, 1020, 5021, b""); // the last ACK of a closed flow: ignored
+        assert_eq!(
+            h.events,
+            [
+                h.open(1, true),
+                Ev::Handshake {
+                    conn: 1,
+                    handshake: hs(Some(10), Some(20), Some(30))
+                },
+                data(1, C2S, 0, b"GET / HTTP/1.1\r\n\r\n"),
+                data(1, S2C, 0, b"HTTP/1.1 200 OK\r\n\r\n"),
+                end(1, C2S, false),
+                end(1, S2C, false),
+                Ev::Close { conn: 1 },
+            ]
+        );
+        assert_eq!(h.times, [10, 30, 40, 50, 60, 70, 70].map(Timestamp));
+        let st = h.table.stats();
+        assert_eq!(
+            (st.connections, st.mid_stream, st.resets, st.gaps),
+            (1, 0, 0, 0)
+        );
+        assert!(
+            h.table.index.is_empty() && h.table.free.len() == 1,
+            "closed flows leave the table"
+        );
+    }
+
+    #[test]
+    fn syn_retransmission_keeps_the_first_syn_time() {
+        let mut h = Harness::new(FlowConfig::default());
+        h.c(10, SYN, 1000, 0, b"");
+        h.c(1010, SYN, 1000, 0, b"");
+        h.s(1020, SYN | ACK, 5000, 1001, b"");
+        h.s(1025, SYN | ACK, 5000, 1001, b""); // SYN-ACK retransmitted too
+        h.c(1030, ACK, 1001, 5001, b"");
+        assert_eq!(
+            h.events,
+            [
+                h.open(1, true),
+                Ev::Handshake {
+                    conn: 1,
+                    handshake: hs(Some(10), Some(1020), Some(1030))
+                }
+            ]
+        );
+        assert_eq!(h.table.stats().connections, 1);
+    }
+
+    #[test]
+    fn handshake_completes_with_first_data_when_the_ack_is_missing() {
+        let mut h = Harness::new(FlowConfig::default());
+        h.c(10, SYN, 1000, 0, b"");
+        h.s(20, SYN | ACK, 5000, 1001, b"");
+        h.c(30, ACK, 1001, 4999, b""); // not an ACK of the SYN-ACK
+        h.c(40, PSH | ACK, 1001, 5001, b"hi");
+        assert_eq!(
+            h.take(),
+            [
+                h.open(1, true),
+                Ev::Handshake {
+                    conn: 1,
+                    handshake: hs(Some(10), Some(20), Some(40))
+                },
+                data(1, C2S, 0, b"hi")
+            ]
+        );
+    }
+
+    #[test]
+    fn handshake_without_syn_ack_completes_on_the_client_ack() {
+        let mut h = Harness::new(FlowConfig::default());
+        h.c(10, SYN, 1000, 0, b"");
+        h.c(30, ACK, 1001, 5001, b"");
+        h.s(40, ACK, 5001, 1001, b"x");
+        assert_eq!(
+            h.take(),
+            [
+                h.open(1, true),
+                Ev::Handshake {
+                    conn: 1,
+                    handshake: hs(Some(10), None, Some(30))
+                },
+                data(1, S2C, 0, b"x")
+            ]
+        );
+    }
+
+    #[test]
+    fn syn_ack_first_makes_its_destination_the_client_and_fixes_both_offsets() {
+        let mut h = Harness::new(FlowConfig::default());
+        h.s(20, SYN | ACK, 5000, 1001, b"");
+        h.c(40, ACK, 1005, 5001, b"efgh"); // 4 client bytes before it are missing
+        h.s(50, ACK, 5001, 1009, b"ok");
+        h.finish();
+        assert_eq!(
+            h.events,
+            [
+                h.open(1, true),
+                Ev::Handshake {
+                    conn: 1,
+                    handshake: hs(None, Some(20), Some(40))
+                },
+                data(1, S2C, 0, b"ok"),
+                Ev::Gap {
+                    conn: 1,
+                    dir: C2S,
+                    offset: 0,
+                    len: 4
+                },
+                data(1, C2S, 4, b"efgh"),
+                Ev::Close { conn: 1 },
+            ]
+        );
+        assert_eq!(h.table.stats().mid_stream, 0);
+        // Close and flushed events carry the time of the connection's last packet.
+        assert_eq!(h.times[2..], [50, 50, 50, 50].map(Timestamp));
+    }
+
+    #[test]
+    fn mid_stream_roles_follow_the_port_rules() {
+        let cases = [
+            // (src, dst, expected server)
+            (v4(2, 80), v4(1, 40000), v4(2, 80)), // well-known source port
+            (v4(1, 40000), v4(2, 443), v4(2, 443)), // well-known destination port
+            (v4(2, 8080), v4(1, 50000), v4(2, 8080)), // lower port, the other ephemeral
+            (v4(1, 50000), v4(2, 60000), v4(2, 60000)), // both ephemeral: destination
+            (v4(1, 5000), v4(2, 6000), v4(2, 6000)), // neither ephemeral: destination
+            (v4(1, 22), v4(2, 80), v4(2, 80)),    // both well-known: destination
+        ];
+        for (i, (src, dst, server)) in cases.into_iter().enumerate() {
+            let mut h = Harness::new(FlowConfig::default());
+            h.send(1, (src, dst), ACK, 7, 9, b"data");
+            let client = if server == src { dst } else { src };
+            let dir = if client == src { C2S } else { S2C };
+            assert_eq!(
+                h.events,
+                [
+                    Ev::Open {
+                        conn: 1,
+                        client,
+                        server,
+                        handshake_seen: false
+                    },
+                    data(1, dir, 0, b"data")
+                ],
+                "case {i}"
+            );
+            assert_eq!(
+                (h.table.stats().connections, h.table.stats().mid_stream),
+                (1, 1)
+            );
+        }
+    }
+
+    #[test]
+    fn segments_without_payload_or_syn_do_not_open_connections() {
+        let mut h = Harness::new(FlowConfig::default());
+        h.c(1, ACK, 1, 1, b"");
+        h.c(2, FIN | ACK, 1, 1, b"");
+        h.s(3, RST, 1, 1, b"");
+        h.s(4, RST | ACK, 1, 1, b"rst text");
+        h.finish();
+        assert_eq!(h.events, []);
+        assert_eq!(h.table.stats().connections, 0);
+    }
+
+    #[test]
+    fn port_reuse_after_fin_starts_a_new_connection() {
+        let mut h = Harness::new(FlowConfig::default());
+        handshake(&mut h);
+        h.c(40, FIN | ACK, 1001, 5001, b"");
+        h.take();
+        // A new SYN from the same port while the old connection is half closed.
+        h.c(50, SYN, 9000, 0, b"");
+        h.s(60, SYN | ACK, 7000, 9001, b"");
+        h.c(70, ACK, 9001, 7001, b"");
+        assert_eq!(
+            h.take(),
+            [
+                Ev::Close { conn: 1 },
+                h.open(2, true),
+                Ev::Handshake {
+                    conn: 2,
+                    handshake: hs(Some(50), Some(60), Some(70))
+                }
+            ]
+        );
+        assert_eq!(h.table.stats().connections, 2);
+    }
+
+    #[test]
+    fn syn_with_a_new_isn_on_an_open_connection_starts_a_new_one() {
+        let mut h = Harness::new(FlowConfig::default());
+        handshake(&mut h);
+        h.c(35, ACK, 1003, 5001, b"cd"); // buffered behind a 2-byte hole
+        h.take();
+        h.c(50, SYN, 9000, 0, b"");
+        assert_eq!(
+            h.take(),
+            [
+                gap(1, C2S, 0, 2),
+                data(1, C2S, 2, b"cd"),
+                Ev::Close { conn: 1 },
+                h.open(2, true)
+            ]
+        );
+        // The same SYN again is a retransmission of connection 2.
+        h.c(51, SYN, 9000, 0, b"");
+        assert_eq!(h.take(), []);
+    }
+
+    #[test]
+    fn late_syn_of_a_mid_stream_connection_is_not_a_new_connection() {
+        let mut h = Harness::new(FlowConfig::default());
+        h.c(10, ACK, 1001, 5001, b"abc");
+        h.c(5, SYN, 1000, 0, b""); // captured late: its ISN+1 is the stream's start
+        h.c(20, ACK, 1004, 5001, b"d");
+        // No Handshake either: the connection did not start with it.
+        assert_eq!(
+            h.events,
+            [
+                h.open(1, false),
+                data(1, C2S, 0, b"abc"),
+                data(1, C2S, 3, b"d")
+            ]
+        );
+    }
+
+    #[test]
+    fn rst_flushes_ends_with_reset_and_closes() {
+        let mut h = Harness::new(FlowConfig::default());
+        handshake(&mut h);
+        h.c(40, ACK, 1001, 5001, b"ab");
+        h.c(41, ACK, 1005, 5001, b"ef"); // hole at offsets 2..4
+        h.s(42, ACK, 5001, 1003, b"x");
+        h.s(50, RST | ACK, 5002, 1003, b"");
+        h.s(51, RST, 5002, 0, b""); // a second RST: the flow is gone
+        let ev = h.take();
+        assert_eq!(
+            ev[2..],
+            [
+                data(1, C2S, 0, b"ab"),
+                data(1, S2C, 0, b"x"),
+                gap(1, C2S, 2, 2),
+                data(1, C2S, 4, b"ef"),
+                end(1, S2C, true),
+                Ev::Close { conn: 1 },
+            ]
+        );
+        let st = h.table.stats();
+        assert_eq!(
+            (st.resets, st.gaps, st.gap_bytes, st.out_of_order_segments),
+            (1, 1, 2, 1)
+        );
+        assert!(h.table.index.is_empty());
+    }
+
+    #[test]
+    fn finish_flushes_and_closes_in_id_order() {
+        let mut h = Harness::new(FlowConfig::default());
+        let (c1, c2, s) = (v4(1, 40001), v4(1, 40002), v4(2, 80));
+        h.send(1, (c1, s), SYN, 100, 0, b"");
+        h.send(2, (c2, s), SYN, 200, 0, b"");
+        h.send(3, (c2, s), ACK, 201, 1, b"a");
+        h.send(4, (c1, s), ACK, 103, 1, b"c"); // hole at offsets 0..2
+        h.send(5, (c1, s), FIN | ACK, 104, 1, b""); // FIN waits behind the hole
+        h.send(6, (s, c2), ACK, 1, 202, b"x");
+        h.send(7, (s, c2), FIN | ACK, 4, 202, b""); // c2's server FIN, behind a 2-byte hole
+        h.take();
+        h.finish();
+        assert_eq!(
+            h.events,
+            [
+                gap(1, C2S, 0, 2),
+                data(1, C2S, 2, b"c"),
+                end(1, C2S, false),
+                Ev::Close { conn: 1 },
+                gap(2, S2C, 1, 2),
+                end(2, S2C, false),
+                Ev::Close { conn: 2 },
+            ]
+        );
+        assert_eq!(h.times, [5, 5, 5, 5, 7, 7, 7].map(Timestamp));
+        assert!(h.table.index.is_empty());
+    }
+
+    #[test]
+    fn eviction_closes_the_least_recently_active() {
+        let mut h = Harness::new(FlowConfig {
+            max_connections: 2,
+            ..FlowConfig::default()
+        });
+        let s = v4(2, 80);
+        let clients = [v4(1, 40001), v4(1, 40002), v4(1, 40003)];
+        h.send(1, (clients[0], s), SYN, 0, 0, b"");
+        h.send(2, (clients[1], s), SYN, 0, 0, b"");
+        h.send(3, (clients[0], s), ACK, 1, 1, b"still here"); // connection 1 is now the most recent
+        h.take();
+        h.send(4, (clients[2], s), SYN, 0, 0, b"");
+        assert_eq!(
+            h.take(),
+            [
+                Ev::Close { conn: 2 },
+                Ev::Open {
+                    conn: 3,
+                    client: clients[2],
+                    server: s,
+                    handshake_seen: true
+                }
+            ]
+        );
+        assert_eq!(h.table.index.len(), 2);
+        h.send(5, (clients[0], s), ACK, 11, 1, b"!");
+        assert_eq!(h.take(), [data(1, C2S, 10, b"!")]);
+    }
+
+    #[test]
+    fn ten_thousand_interleaved_connections() {
+        const N: u16 = 10_000;
+        let mut t = FlowTable::new(FlowConfig::default());
+        let server = v4(2, 80);
+        let client =
+            |i: u16| SocketAddr::from((Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8), 1024 + i));
+        let mut received: HashMap<u64, Vec<u8>> = HashMap::new();
+        let mut closed = 0u64;
+        let mut out = |e: FlowEvent<'_>| match e {
+            FlowEvent::Data {
+                conn,
+                dir: Direction::ClientToServer,
+                offset,
+                data,
+                ..
+            } => {
+                let buf = received.entry(conn.0).or_default();
+                assert_eq!(buf.len() as u64, offset);
+                buf.extend_from_slice(data);
+            }
+            FlowEvent::Close { .. } => closed += 1,
+            FlowEvent::Gap { .. } => panic!("no loss in this test"),
+            _ => {}
+        };
+        let isn = |i: u16| u32::MAX - u32::from(i); // many streams wrap
+        let seg = |flags: u8, seq: u32, payload: &'static [u8]| wire::TcpSegment {
+            src_port: 0,
+            dst_port: 0,
+            seq,
+            ack: 1,
+            flags: wire::TcpFlags(flags),
+            window: 0,
+            payload,
+            payload_len: payload.len() as u32,
+        };
+        let parts: [&'static [u8]; 3] = [b"GET /", b"index", b".html"];
+        let ts = Timestamp(1);
+        for i in 0..N {
+            t.segment(ts, client(i), server, &seg(SYN, isn(i), b""), &mut out);
+        }
+        // Round-robin, with the last two parts swapped in odd connections.
+        let mut offset = 0u32;
+        for round in 0..3usize {
+            for i in 0..N {
+                let part = if i % 2 == 1 && round > 0 {
+                    3 - round
+                } else {
+                    round
+                };
+                let at = (0..part).map(|p| parts[p].len() as u32).sum::<u32>();
+                t.segment(
+                    ts,
+                    client(i),
+                    server,
+                    &seg(ACK, isn(i).wrapping_add(1 + at), parts[part]),
+                    &mut out,
+                );
+            }
+            offset += parts[round].len() as u32;
+        }
+        for i in 0..N {
+            t.segment(
+                ts,
+                client(i),
+                server,
+                &seg(FIN | ACK, isn(i).wrapping_add(1 + offset), b""),
+                &mut out,
+            );
+            t.segment(ts, server, client(i), &seg(FIN | ACK, 77, b""), &mut out);
+        }
+        assert_eq!(closed, u64::from(N));
+        assert_eq!(received.len(), usize::from(N));
+        assert!(received.values().all(|v| v == b"GET /index.html"));
+        let st = t.stats();
+        assert_eq!(
+            (st.connections, st.out_of_order_segments, st.gaps),
+            (u64::from(N), u64::from(N / 2), 0)
+        );
+        assert!(t.index.is_empty());
+    }
+
+    #[test]
+    fn ipv6_flow_labels_do_not_split_a_flow() {
+        let mut h = Harness::new(FlowConfig::default());
+        let ip = |n| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, n);
+        let a = SocketAddr::V6(SocketAddrV6::new(ip(1), 40000, 0x12345, 0));
+        let b = SocketAddr::V6(SocketAddrV6::new(ip(2), 80, 0x54321, 0));
+        h.send(1, (a, b), SYN, 0, 0, b"");
+        h.send(2, (b, a), SYN | ACK, 0, 1, b"");
+        h.send(3, (a, b), ACK, 1, 1, b"x");
+        assert_eq!(h.table.stats().connections, 1);
+        assert!(
+            matches!(h.events[0], Ev::Open { client: SocketAddr::V6(c), .. } if c.flowinfo() == 0 && c.port() == 40000)
+        );
+        assert_eq!(h.events[2..], [data(1, C2S, 0, b"x")]);
+    }
+
+    #[test]
+    fn fin_both_ways_with_data_on_the_fin_segments() {
+        let mut h = Harness::new(FlowConfig::default());
+        handshake(&mut h);
+        h.s(40, FIN | ACK, 5001, 1001, b"bye"); // server speaks and closes first
+        h.c(50, FIN | ACK, 1001, 5005, b"ok");
+        let ev = h.take();
+        assert_eq!(
+            ev[2..],
+            [
+                data(1, S2C, 0, b"bye"),
+                end(1, S2C, false),
+                data(1, C2S, 0, b"ok"),
+                end(1, C2S, false),
+                Ev::Close { conn: 1 }
+            ]
+        );
     }
 }
