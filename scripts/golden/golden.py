@@ -174,7 +174,7 @@ def nginx_keepalive_txs(css_gz):
 
 NGINX_NOTES = (
     "nginx 1.22 on 127.0.0.1:{port}, one curl invocation (--next) reusing one keep-alive connection for "
-    "index.html (2048 B), big.bin (307200 B, Content-Length, sendfile), style.css (30720 B, gzip -> chunked, "
+    "index.html (2048 B), big.bin (307200 B, Content-Length, written in 8 KiB buffers), style.css (30720 B, gzip -> chunked, "
     "{gz} B encoded), POST /upload 3000 B (proxied to a python upstream, 'Expect:' suppressed), POST /upload "
     "4000 B with 'Expect: 100-continue' (interim 100 Continue precedes the final 200; the body is sent after the "
     "100), GET /missing -> 404 with a custom 345 B error page; then 'curl -I' (HEAD, connection 2) and "
@@ -192,15 +192,17 @@ def expected(name, facts):
         extra = {
             "bigendian": "Same packets as nginx-keepalive.pcap rewritten as a big-endian classic pcap "
                          "(magic a1 b2 c3 d4 in file order, all header fields big-endian). Same transactions.",
-            "truncated": "nginx-keepalive.pcap cut in the middle of its last record ({cut}). The last record "
-                         "is a payload-less TCP segment of the last connection's teardown, so every "
+            "truncated": "nginx-keepalive.pcap cut in the middle of its last record: the record header is whole, "
+                         "half of its captured bytes are present. The last record "
+                         "(the final ACK of the last connection's teardown: no payload), so every "
                          "transaction is still complete; readers must report the truncation (warning) "
-                         "rather than fail.".format(cut=facts.get("cut", "")),
+                         "rather than fail.",
             "nginx-keepalive.pcap.gz": "gzip (mtime 0, no name) of nginx-keepalive.pcap. Same transactions.",
             "reorder": "Copy of nginx-keepalive.pcap where, in file order, data packets of the big.bin response "
-                       "were swapped pairwise ({swaps}) and one was duplicated later (a spurious "
-                       "retransmission: {dup}). Timestamps stay in file order. Transactions must be identical "
-                       "to the original.".format(swaps=facts.get("swaps", ""), dup=facts.get("dup", "")),
+                       "were swapped pairwise (body packets 2<->3 and 5<->6, counting the packet with the "
+                       "response headers as 0; packet contents move, each slot keeps its timestamp so time stays "
+                       "monotonic in file order) and body packet 4 was duplicated after body packet 7 (a spurious "
+                       "retransmission). Transactions must be identical to the original.",
         }[name]
         return nginx_keepalive_txs(css_gz), extra + " " + NGINX_NOTES.format(
             port=PORT_NGINX_KEEPALIVE, gz=css_gz, etag=etag(SIZES["index.html"]))
@@ -214,25 +216,25 @@ def expected(name, facts):
         # GET /missing must be found and paired with the 404.
         t[4] = tx(None, None, 200, req=0, resp=len(upstream_reply(SIZES["post-expect.bin"])),
                   complete=False, reasons=["no_request"], connection=1, position=4)
-        return t, ("Copy of nginx-keepalive.pcap with two packets dropped: {gap} (big.bin's response loses "
-                   "{gapn} bytes of body: response_gap; response_body_bytes stays the declared 307200), and "
-                   "{req} (the whole header block of the 'Expect: 100-continue' POST; its 4000 B body follows on "
+        return t, ("Copy of nginx-keepalive.pcap with two packets dropped: the 3rd body packet of big.bin's "
+                   "response (counting the packet with the headers as 0; a few KB of body missing: response_gap; "
+                   "response_body_bytes stays the declared 307200), and the packet carrying the whole header block of the 'Expect: 100-continue' POST; its 4000 B body follows on "
                    "the wire and must be skipped while resyncing, it is not a transaction). That transaction is "
                    "reported from its response alone (100 Continue interim + 200, 'received 4000 bytes\\n'): "
                    "method/url null, request_body_bytes 0. Position counts the analyzer's transactions on the "
-                   "connection. ").format(gap=facts.get("gap", ""), gapn=facts.get("gapn", ""),
-                                         req=facts.get("reqdrop", "")) + NGINX_NOTES.format(
+                   "connection. ") + NGINX_NOTES.format(
             port=PORT_NGINX_KEEPALIVE, gz=css_gz, etag=etag(SIZES["index.html"]))
     if name == "midstream":
         t = nginx_keepalive_txs(css_gz)[2:]
         for i, x in enumerate(t[:4]):
             x["position"] = i
-        return t, ("Copy of nginx-keepalive.pcap keeping only the packets from {cut} on: the keep-alive "
-                   "connection starts in the middle of the big.bin body (no SYN, no request). The {tail} "
+        return t, ("Copy of nginx-keepalive.pcap keeping only the records from the middle body packet of "
+                   "big.bin's response on (body packet n//2 of n, 0 = the packet with the headers): the keep-alive "
+                   "connection starts in the middle of the big.bin body (no SYN, no request). The "
                    "leading body bytes are not a message start and yield no transaction; the analyzer must "
                    "resync at the next request (GET /style.css). Positions count from 0 at the first "
                    "transaction the analyzer sees on the connection (it cannot know earlier ones). "
-                   ).format(cut=facts.get("cut", ""), tail=facts.get("tail", "")) + NGINX_NOTES.format(
+                   ) + NGINX_NOTES.format(
             port=PORT_NGINX_KEEPALIVE, gz=css_gz, etag=etag(SIZES["index.html"]))
     if name == "python-httpserver":
         b = f"http://127.0.0.1:{PORT_PYHTTP}"

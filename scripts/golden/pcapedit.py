@@ -16,7 +16,7 @@ SLL/SLL2, NULL/LOOP and raw IP far enough to find TCP segments.
   pcapedit.py midstream IN OUT PORT BODYLEN drop every record before the middle body packet
 
 Packets are chosen by content (payload search and TCP sequence numbers), never by fixed record
-numbers, so the edits survive re-capture. Edit commands print k=v facts for golden.py.
+numbers, so the edits survive re-capture. Edit commands log what they did on stderr.
 """
 import gzip
 import ipaddress
@@ -71,6 +71,10 @@ def encode(p, endian=None):
 def write(path, p, endian=None):
     with open(path, "wb") as f:
         f.write(encode(p, endian))
+
+
+def log(msg):
+    print("   pcapedit " + msg, file=sys.stderr)
 
 
 class Seg:
@@ -172,13 +176,10 @@ def cmd_loss(src, dst, port, bodylen):
     req = next(i for i, s in enumerate(segs) if s and s.dport == port and s.payload.startswith(b"POST ")
                and b"\r\nExpect: 100-continue\r\n" in s.payload)
     assert segs[req].payload.endswith(b"\r\n\r\n"), "Expect request headers not alone in their packet"
-    facts = {"gap": f"record {gap} of the original (3rd body packet of the {bodylen} B response, "
-                    f"{len(segs[gap].payload)} payload bytes)", "gapn": len(segs[gap].payload),
-             "reqdrop": f"record {req} of the original (headers of the Expect POST, {len(segs[req].payload)} B)"}
+    log(f"loss: dropped record {gap} (3rd body packet, {len(segs[gap].payload)} B) and record {req} "
+        f"(Expect POST headers, {len(segs[req].payload)} B)")
     p.records = [r for i, r in enumerate(p.records) if i not in (gap, req)]
     write(dst, p)
-    for k, v in facts.items():
-        print(f"{k}={v}")
 
 
 def _ts(p, r):
@@ -210,8 +211,7 @@ def cmd_reorder(src, dst, port, bodylen):
     recs.insert(after + 1, dup)
     p.records = recs
     write(dst, p)
-    print("swaps=" + "; ".join(swaps))
-    print(f"dup=copy of body packet 4 (record {d}) inserted after record {after} (body packet 7)")
+    log("reorder: swapped " + "; ".join(swaps) + f"; copy of record {d} inserted after record {after}")
 
 
 def cmd_midstream(src, dst, port, bodylen):
@@ -222,9 +222,8 @@ def cmd_midstream(src, dst, port, bodylen):
     tail = (end_seq - segs[cut].seq) & 0xFFFFFFFF
     p.records = p.records[cut:]
     write(dst, p)
-    print(f"cut=record {cut} of the original (body packet {len(body) // 2 + 1} of {len(body)} of the "
-          f"{bodylen} B response)")
-    print(f"tail={tail}")
+    log(f"midstream: kept from record {cut} (body packet {len(body) // 2 + 1} of {len(body)}, "
+        f"{tail} body bytes left)")
 
 
 def cmd_truncate(src, dst):
@@ -236,8 +235,8 @@ def cmd_truncate(src, dst):
     cut = start + 16 + last_len // 2
     with open(dst, "wb") as f:
         f.write(raw[:cut])
-    print(f"cut=file cut at byte {cut} of {len(raw)}: last record (#{len(p.records) - 1}) has its 16-byte "
-          f"header and {last_len // 2} of {last_len} data bytes")
+    log(f"truncate: cut at byte {cut} of {len(raw)}: last record (#{len(p.records) - 1}) keeps its 16-byte "
+        f"header and {last_len // 2} of {last_len} data bytes")
 
 
 def cmd_gzip(src, dst):

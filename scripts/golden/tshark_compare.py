@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Compare tshark's view of a golden capture with its expected.json.
+
+  tshark_compare.py EXPECTED.json [--show]
+
+Runs tshark twice (PDML; body decompression off, then on), collects every HTTP message per TCP
+stream and compares, connection by connection and in order:
+  requests : method, URL (http.request.full_uri; for CONNECT the authority), body bytes
+  responses: status (1xx other than 101 skipped), encoded body bytes (de-chunked), decoded bytes
+with the expected transactions (those with a method / a status respectively). Message-level
+comparison avoids depending on tshark's request/response pairing. Differences listed in KNOWN
+(documented tshark quirks) are reported but tolerated; any other difference exits 1.
+Standard library only.
+"""
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+PORTS = range(18080, 18086)
+# capture -> {difference text: explanation}. Filled from observed tshark 4.0 behaviour.
+_LOSS = ("tshark stops dissecting HTTP in this direction of the connection at the first missing TCP segment "
+         "(its reassembly waits for the missing bytes and never resyncs), so everything after the gap is "
+         "absent from its view; httpscope must report the gap and carry on")
+KNOWN = {
+    "handcrafted-server.pcapng": {
+        "conn 6 request 0: expected ('GET', 'http://127.0.0.1:18082/nohost', 0), tshark ('GET', '/nohost', 0)":
+            "tshark builds http.request.full_uri only from a Host header; the request has none, so it only "
+            "has the target. httpscope uses the server address instead.",
+    },
+    "loss.pcap": {
+        "conn 1 request 4: expected ('GET', 'http://127.0.0.1:18080/missing', 0), tshark None": _LOSS,
+        "conn 1 response 1: expected (200, 307200, None), tshark None": _LOSS,
+        "conn 1 response 2: expected (200, 9275, 30720), tshark None": _LOSS,
+        "conn 1 response 3: expected (200, 20, None), tshark None": _LOSS,
+        "conn 1 response 4: expected (200, 20, None), tshark None": _LOSS,
+        "conn 1 response 5: expected (404, 345, None), tshark None": _LOSS,
+    },
+}
+
+
+def tshark(path, decompress):
+    cmd = ["tshark", "-n", "-r", path, "-Y", "http", "-T", "pdml",
+           "-o", "tcp.desegment_tcp_streams:TRUE", "-o", "tcp.reassemble_out_of_order:TRUE",
+           "-o", "http.desegment_body:TRUE", "-o", "http.dechunk_body:TRUE",
+           "-o", "http.decompress_body:" + ("TRUE" if decompress else "FALSE")]
+    for p in PORTS:
+        cmd += ["-d", f"tcp.port=={p},http"]
+    r = subprocess.run(cmd, capture_output=True)
+    err = [l for l in r.stderr.decode(errors="replace").splitlines() if "could be dangerous" not in l]
+    return r.stdout, "\n".join(err).strip()
+
+
+def messages(pdml):
+    """[(stream, frame, kind, info)] in frame order."""
+    out = []
+    root = ET.fromstring(pdml)
+    for pkt in root.iter("packet"):
+        frame = stream = None
+        for f in pkt.iter("field"):
+            n = f.get("name")
+            if n == "frame.number":
+                frame = int(f.get("show"))
+            elif n == "tcp.stream" and stream is None:
+                stream = int(f.get("show"))
+        for proto in pkt.findall("proto"):
+            if proto.get("name") != "http":
+                continue
+            info = {"file_data": None, "content_encoding": None, "content_length": None, "chunks": None}
+            for f in proto.iter("field"):
+                n, show = f.get("name"), f.get("show")
+                if n == "http.request.method":
+                    info["method"] = show
+                elif n == "http.request.full_uri":
+                    info["full_uri"] = show
+                elif n == "http.request.uri":
+                    info["uri"] = show
+                elif n == "http.response.code":
+                    info["status"] = int(show)
+                elif n == "http.file_data":
+                    info["file_data"] = int(f.get("size"))
+                elif n == "http.content_encoding":
+                    info["content_encoding"] = show
+                elif n == "http.content_length":
+                    info["content_length"] = int(show)
+                elif n == "http.chunk_size":
+                    info["chunks"] = (info["chunks"] or 0) + int(show)
+            if "method" in info or "status" in info:
+                out.append((stream, frame, "req" if "method" in info else "resp", info))
+    return out
+
+
+def main(argv):
+    exp_path = argv[0]
+    show = "--show" in argv
+    exp = json.load(open(exp_path))
+    cap = os.path.join(os.path.dirname(exp_path), exp["capture"])
+    raw, err1 = tshark(cap, False)
+    dec, _ = tshark(cap, True)
+    m_raw, m_dec = messages(raw), messages(dec)
+    assert len(m_raw) == len(m_dec), "tshark passes disagree"
+    streams = sorted({s for s, *_ in m_raw})
+    conn_of = {s: i + 1 for i, s in enumerate(streams)}
+    got_req, got_resp = {}, {}
+    for (s, fr, kind, a), (_, _, _, b) in zip(m_raw, m_dec):
+        c = conn_of[s]
+        if kind == "req":
+            url = a.get("full_uri") or a.get("uri")
+            if a["method"] == "CONNECT":
+                url = a.get("uri")
+            got_req.setdefault(c, []).append((a["method"], url, a["file_data"] or 0, fr))
+        else:
+            if 100 <= a["status"] < 200 and a["status"] != 101:
+                continue
+            decd = b["file_data"] if a["content_encoding"] else None
+            enc = a["file_data"]
+            if enc is None and a["content_encoding"]:
+                # with decompression off tshark 4.0 shows an encoded body as plain data, not
+                # file_data: take its size from the framing instead
+                enc = a["chunks"] if a["chunks"] is not None else a["content_length"]
+            got_resp.setdefault(c, []).append((a["status"], enc or 0, decd, fr))
+    want_req, want_resp = {}, {}
+    for t in exp["transactions"]:
+        if t["method"] is not None:
+            want_req.setdefault(t["connection"], []).append((t["method"], t["url"], t["request_body_bytes"]))
+        if t["status"] is not None:
+            want_resp.setdefault(t["connection"], []).append(
+                (t["status"], t["response_body_bytes"], t["response_decoded_bytes"]))
+    diffs = []
+    for kind, want, got in (("request", want_req, got_req), ("response", want_resp, got_resp)):
+        for c in sorted(set(want) | set(got)):
+            w, g = want.get(c, []), got.get(c, [])
+            for i in range(max(len(w), len(g))):
+                wi = w[i] if i < len(w) else None
+                gi = g[i][:3] if i < len(g) else None
+                if show:
+                    print(f"  conn {c} {kind} {i}: expected {wi} tshark {gi}"
+                          + (f" (frame {g[i][3]})" if i < len(g) else ""))
+                if wi != gi:
+                    diffs.append(f"conn {c} {kind} {i}: expected {wi}, tshark {gi}")
+    name = exp["capture"]
+    known = KNOWN.get(name, {})
+    bad = 0
+    nreq = sum(map(len, got_req.values()))
+    nresp = sum(map(len, got_resp.values()))
+    print(f"{name}: {len(exp['transactions'])} expected transactions; tshark: {nreq} requests, {nresp} "
+          f"final responses on {len(streams)} connections" + (f" [tshark: {err1.splitlines()[-1]}]" if err1 else ""))
+    for d in diffs:
+        why = known.get(d)
+        if why:
+            print(f"  known tshark quirk: {d}\n      -> {why}")
+        else:
+            bad += 1
+            print(f"  DISAGREEMENT: {d}")
+    for d in known:
+        if d not in diffs:
+            print(f"  note: documented quirk not seen any more: {d}")
+    if not diffs:
+        print("  agrees")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
