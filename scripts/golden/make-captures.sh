@@ -30,7 +30,6 @@ for p in $P_KEEP $P_PY $P_HAND $P_V6 $P_MA $P_MB $P_UP; do
 done
 
 WORK="$(mktemp -d /tmp/httpscope-golden.XXXXXX)"
-BG_PIDS=()
 NGINX_STARTED=0
 cleanup() {
   set +e
@@ -38,7 +37,8 @@ cleanup() {
     nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -s stop 2>/dev/null
     for _ in $(seq 50); do [[ -f $WORK/nginx/nginx.pid ]] || break; sleep 0.1; done
   fi
-  for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  # only our own background jobs that are still running (never anything by name)
+  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -60,7 +60,6 @@ start_capture() {
   local errf="$file.stderr"
   tcpdump -U --immediate-mode -B 32768 -w "$file" "$@" 2>"$errf" &
   local pid=$!
-  BG_PIDS+=("$pid")
   for _ in $(seq 100); do
     grep -q 'listening on' "$errf" 2>/dev/null && break
     kill -0 "$pid" 2>/dev/null || die "tcpdump failed: $(cat "$errf")"
@@ -123,7 +122,6 @@ http {
 CONF
 log "starting upstream and nginx"
 "${PY[@]}" "$HERE/upload_server.py" $P_UP 600 &
-BG_PIDS+=($!)
 wait_listen $P_UP
 nginx -t -q -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" || die "nginx config test failed"
 nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
@@ -181,7 +179,6 @@ cp "$F" "$OUT/nginx-keepalive.pcap"
 log "2. python-httpserver.pcap"
 "${PY[@]}" -m http.server $P_PY --bind 127.0.0.1 --directory "$WORK/site/py" 2>"$WORK/pyhttp.log" &
 PYHTTP=$!
-BG_PIDS+=("$PYHTTP")
 wait_listen $P_PY
 F=$WORK/cap/python-httpserver.pcap
 start_capture PID "$F" -i lo --time-stamp-precision=nano "tcp port $P_PY"
@@ -200,7 +197,6 @@ F=$WORK/cap/handcrafted.pcap
 start_capture PID "$F" -i lo "tcp port $P_HAND"
 "${PY[@]}" "$HERE/handcrafted.py" server $P_HAND 60 >"$WORK/hand.log" 2>&1 &
 HAND=$!
-BG_PIDS+=("$HAND")
 wait_listen $P_HAND
 timeout 60 "${PY[@]}" "$HERE/handcrafted.py" client $P_HAND || die "handcrafted client failed"
 wait "$HAND" || die "handcrafted server failed: $(cat "$WORK/hand.log")"
