@@ -20,6 +20,8 @@
 #![warn(missing_docs)]
 
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod input;
 mod pcap;
 mod pcapng;
@@ -388,5 +390,83 @@ impl CaptureReader {
                 what,
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Cursor, Write};
+
+    /// The start of an HTTP response: not a capture.
+    static HTTP_BYTES: [u8; 12] = *b"HTTP/1.1 200";
+
+    /// A pcap file header (little-endian, µs, Ethernet) and one 1-byte record.
+    static ONE_RECORD_PCAP_BYTES: [u8; 41] = [
+        0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0, //
+        1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xaa,
+    ];
+
+    fn open_bytes(bytes: &'static [u8]) -> Result<CaptureReader, CaptureError> {
+        CaptureReader::from_reader("x.txt", Box::new(Cursor::new(bytes)), None)
+    }
+
+    #[test]
+    fn not_a_capture() {
+        let err = open_bytes(&HTTP_BYTES)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            err,
+            "x.txt is not a pcap or pcapng capture (starts with 48 54 54 50); convert it with \
+             editcap or capture with tcpdump -w"
+        );
+    }
+
+    #[test]
+    fn too_short_to_tell() {
+        assert!(matches!(
+            open_bytes(&HTTP_BYTES[..3]),
+            Err(CaptureError::HeaderTruncated {
+                have: 3,
+                need: 4,
+                ..
+            })
+        ));
+        assert!(matches!(
+            open_bytes(&[]),
+            Err(CaptureError::HeaderTruncated { have: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn open_reads_files_and_reports_progress() {
+        let dir = std::env::temp_dir().join(format!("httpscope-capture-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let plain = dir.join("one.pcap");
+        std::fs::write(&plain, ONE_RECORD_PCAP_BYTES).expect("write");
+        // gzip under a name that does not say so: detection is by content.
+        let gz = dir.join("one.cap");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&ONE_RECORD_PCAP_BYTES).expect("compress");
+        let gz_bytes = enc.finish().expect("compress");
+        std::fs::write(&gz, &gz_bytes).expect("write");
+        for (path, size) in [(&plain, 41), (&gz, gz_bytes.len() as u64)] {
+            let mut r = CaptureReader::open(path).expect("opens");
+            assert_eq!(r.name(), path.display().to_string());
+            let Ok(Some(Block::Packet(p))) = r.next_block() else {
+                panic!("no packet")
+            };
+            assert_eq!(
+                (p.number, p.ts.nanos(), p.data),
+                (1, 1_000_002_000, &[0xaa][..])
+            );
+            assert!(matches!(r.next_block(), Ok(None)));
+            assert_eq!(r.progress(), (size, Some(size)));
+        }
+        let missing = CaptureReader::open(&dir.join("missing.pcap")).err();
+        assert!(matches!(missing, Some(CaptureError::Io { .. })));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

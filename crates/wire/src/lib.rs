@@ -43,6 +43,8 @@ macro_rules! be32 {
 
 mod error;
 mod ethernet;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ip;
 mod ipv4;
 mod ipv6;
