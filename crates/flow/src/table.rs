@@ -31,42 +31,49 @@ use crate::stream::{Stream, Tag};
 use crate::{FlowConfig, FlowEvent};
 use model::{ConnectionId, Direction, Handshake, TcpStats, Timestamp};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::BuildHasherDefault;
 use std::net::SocketAddr;
 
 /// "No slot" in the recency list.
 const NIL: usize = usize::MAX;
 
-/// Both endpoints of a flow, in a canonical order so both directions find the same entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct FlowKey {
-    lo: SocketAddr,
-    hi: SocketAddr,
+/// One end of a flow in a form that is cheap to order, compare and hash: the address (IPv4
+/// zero-extended), then port, IPv6 scope and family packed in one word. IPv6 flow labels are
+/// left out, so both directions of a flow agree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Endpoint {
+    ip: u128,
+    port_scope_family: u64,
 }
 
-impl FlowKey {
-    fn new(a: SocketAddr, b: SocketAddr) -> FlowKey {
-        if a <= b {
-            FlowKey { lo: a, hi: b }
-        } else {
-            FlowKey { lo: b, hi: a }
+impl Endpoint {
+    fn of(addr: SocketAddr) -> Endpoint {
+        match addr {
+            SocketAddr::V4(a) => Endpoint {
+                ip: u128::from(a.ip().to_bits()),
+                port_scope_family: u64::from(a.port()),
+            },
+            SocketAddr::V6(a) => Endpoint {
+                ip: a.ip().to_bits(),
+                port_scope_family: 1 << 48 | u64::from(a.scope_id()) << 16 | u64::from(a.port()),
+            },
         }
     }
 }
 
-impl Hash for FlowKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Fewer, wider words than the derived impl: two or three multiplies per address.
-        for addr in [self.lo, self.hi] {
-            match addr {
-                SocketAddr::V4(a) => {
-                    state.write_u64(u64::from(a.ip().to_bits()) << 16 | u64::from(a.port()))
-                }
-                SocketAddr::V6(a) => {
-                    state.write_u128(a.ip().to_bits());
-                    state.write_u64(u64::from(a.scope_id()) << 16 | u64::from(a.port()));
-                }
-            }
+/// Both endpoints of a flow, in a canonical order so both directions find the same entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct FlowKey {
+    lo: Endpoint,
+    hi: Endpoint,
+}
+
+impl FlowKey {
+    fn new(a: Endpoint, b: Endpoint) -> FlowKey {
+        if a <= b {
+            FlowKey { lo: a, hi: b }
+        } else {
+            FlowKey { lo: b, hi: a }
         }
     }
 }
@@ -99,7 +106,8 @@ fn mid_stream_server(src: SocketAddr, dst: SocketAddr) -> SocketAddr {
 struct Conn {
     key: FlowKey,
     id: ConnectionId,
-    client: SocketAddr,
+    /// The client's end: segments from it go client→server.
+    client: Endpoint,
     /// Time of the last packet.
     last_ts: Timestamp,
     /// Indexed by [`Direction::index`].
@@ -115,7 +123,7 @@ struct Conn {
 impl Conn {
     /// Whether a segment with SYN from `src` belongs to this connection (a retransmission or a
     /// late copy of its own SYN / SYN-ACK) rather than starting a new one.
-    fn owns_syn(&self, src: SocketAddr, seq: u32, syn_ack: bool) -> bool {
+    fn owns_syn(&self, src: Endpoint, seq: u32, syn_ack: bool) -> bool {
         if self.streams.iter().any(|s| s.fin_seen() || s.ended()) {
             return false;
         }
@@ -233,8 +241,8 @@ impl FlowTable {
         seg: &wire::TcpSegment<'_>,
         out: &mut impl FnMut(FlowEvent<'_>),
     ) {
-        let (src, dst) = (canonical(src), canonical(dst));
-        let key = FlowKey::new(src, dst);
+        let (src_end, dst_end) = (Endpoint::of(src), Endpoint::of(dst));
+        let key = FlowKey::new(src_end, dst_end);
         let f = seg.flags;
         let claimed = usize::try_from(seg.payload_len).unwrap_or(usize::MAX);
         let data = seg.payload.get(..claimed).unwrap_or(seg.payload);
@@ -243,7 +251,7 @@ impl FlowTable {
 
         let slot = match self.index.get(&key).copied() {
             Some(slot) => match self.slots.get(slot).and_then(|s| s.conn.as_ref()) {
-                Some(conn) if f.syn() && !conn.owns_syn(src, seg.seq, f.ack()) => {
+                Some(conn) if f.syn() && !conn.owns_syn(src_end, seg.seq, f.ack()) => {
                     self.close(slot, None, out);
                     self.open(key, ts, src, dst, f, out)
                 }
@@ -257,7 +265,7 @@ impl FlowTable {
             return;
         };
         conn.last_ts = ts;
-        let dir = if src == conn.client {
+        let dir = if src_end == conn.client {
             Direction::ClientToServer
         } else {
             Direction::ServerToClient
@@ -332,7 +340,11 @@ impl FlowTable {
             _ if mid_stream_server(src, dst) == src => dst,
             _ => src,
         };
-        let server = if client == src { dst } else { src };
+        let (client, server) = if client == src {
+            (canonical(src), canonical(dst))
+        } else {
+            (canonical(dst), canonical(src))
+        };
         self.stats.connections += 1;
         if !f.syn() {
             self.stats.mid_stream += 1;
@@ -340,7 +352,7 @@ impl FlowTable {
         let conn = Conn {
             key,
             id,
-            client,
+            client: Endpoint::of(client),
             last_ts: ts,
             streams: [Stream::default(), Stream::default()],
             handshake: Handshake::default(),
