@@ -20,7 +20,8 @@
 //!   `Handshake` is emitted once, before any data of the completing segment.
 //! - **Closing**: RST closes at once (holes become gaps; `End{reset: true}` for the sender);
 //!   two `End`s close; closed connections leave the table at once. When the table holds
-//!   `max_connections` (at least 1), opening another first closes the least recently active.
+//!   `max_connections` (at least 1), opening another first closes the least recently active;
+//!   a later packet of it with payload starts a new, mid-stream connection.
 //! - **Close timestamps**: events emitted while closing carry the time of the connection's
 //!   last packet (for FIN/RST that is the closing packet).
 //! - IPv6 flow labels are ignored: addresses are stored and reported with `flowinfo` 0, so both
@@ -187,10 +188,10 @@ impl Conn {
     }
 }
 
-/// A slab entry: a connection (or a free slot) and its links in the recency list.
-#[derive(Debug)]
-struct Slot {
-    conn: Option<Conn>,
+/// A slot's neighbours in the recency list. Kept apart from the (large) connections so that
+/// moving a slot to the front touches a few small entries, not its neighbours' connections.
+#[derive(Clone, Copy, Debug)]
+struct Link {
     /// More recently active neighbour.
     prev: usize,
     /// Less recently active neighbour.
@@ -202,7 +203,10 @@ struct Slot {
 pub struct FlowTable {
     config: FlowConfig,
     index: HashMap<FlowKey, usize, BuildHasherDefault<FxHasher>>,
-    slots: Vec<Slot>,
+    /// Slab of connections; `None` marks a free slot (listed in `free`).
+    slots: Vec<Option<Conn>>,
+    /// Recency links, indexed like `slots`.
+    links: Vec<Link>,
     free: Vec<usize>,
     /// Most recently active slot.
     head: usize,
@@ -219,6 +223,7 @@ impl FlowTable {
             config,
             index: HashMap::default(),
             slots: Vec::new(),
+            links: Vec::new(),
             free: Vec::new(),
             head: NIL,
             tail: NIL,
@@ -250,7 +255,7 @@ impl FlowTable {
         let has_payload = seg.payload_len > 0;
 
         let slot = match self.index.get(&key).copied() {
-            Some(slot) => match self.slots.get(slot).and_then(|s| s.conn.as_ref()) {
+            Some(slot) => match self.slots.get(slot).and_then(Option::as_ref) {
                 Some(conn) if f.syn() && !conn.owns_syn(src_end, seg.seq, f.ack()) => {
                     self.close(slot, None, out);
                     self.open(key, ts, src, dst, f, out)
@@ -261,7 +266,7 @@ impl FlowTable {
             None => return,
         };
         self.touch(slot);
-        let Some(conn) = self.slots.get_mut(slot).and_then(|s| s.conn.as_mut()) else {
+        let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
         conn.last_ts = ts;
@@ -310,7 +315,7 @@ impl FlowTable {
             .slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.conn.as_ref().map(|c| (c.id, i)))
+            .filter_map(|(i, s)| s.as_ref().map(|c| (c.id, i)))
             .collect();
         open.sort_unstable();
         for (_, slot) in open {
@@ -363,13 +368,13 @@ impl FlowTable {
         let slot = match self.free.pop() {
             Some(i) => {
                 if let Some(s) = self.slots.get_mut(i) {
-                    s.conn = Some(conn);
+                    *s = Some(conn);
                 }
                 i
             }
             None => {
-                self.slots.push(Slot {
-                    conn: Some(conn),
+                self.slots.push(Some(conn));
+                self.links.push(Link {
                     prev: NIL,
                     next: NIL,
                 });
@@ -396,7 +401,7 @@ impl FlowTable {
         reset: Option<Direction>,
         out: &mut impl FnMut(FlowEvent<'_>),
     ) {
-        let Some(mut conn) = self.slots.get_mut(slot).and_then(|s| s.conn.take()) else {
+        let Some(mut conn) = self.slots.get_mut(slot).and_then(Option::take) else {
             return;
         };
         self.unlink(slot);
@@ -426,11 +431,11 @@ impl FlowTable {
 
     fn link_front(&mut self, slot: usize) {
         let old_head = self.head;
-        if let Some(s) = self.slots.get_mut(slot) {
+        if let Some(s) = self.links.get_mut(slot) {
             s.prev = NIL;
             s.next = old_head;
         }
-        match self.slots.get_mut(old_head) {
+        match self.links.get_mut(old_head) {
             Some(h) => h.prev = slot,
             None => self.tail = slot,
         }
@@ -438,17 +443,17 @@ impl FlowTable {
     }
 
     fn unlink(&mut self, slot: usize) {
-        let Some(s) = self.slots.get_mut(slot) else {
+        let Some(s) = self.links.get_mut(slot) else {
             return;
         };
         let (prev, next) = (s.prev, s.next);
         s.prev = NIL;
         s.next = NIL;
-        match self.slots.get_mut(prev) {
+        match self.links.get_mut(prev) {
             Some(p) => p.next = next,
             None => self.head = next,
         }
-        match self.slots.get_mut(next) {
+        match self.links.get_mut(next) {
             Some(n) => n.prev = prev,
             None => self.tail = prev,
         }
