@@ -1,7 +1,8 @@
 //! Read-speed benchmark: iterates every block of the captures given on the command line,
 //! decodes every packet with `wire::decode`, and prints throughput.
 //!
-//! `cargo run --release -p httpscope-capture --example read_speed -- FILE...`
+//! `cargo run --release -p httpscope-capture --example read_speed -- [--read-only] FILE...`
+//! (`--read-only` skips the decoding, to time the reader alone).
 //! Run it twice to measure from the page cache. It owns nothing but its output; the figures
 //! are for comparison between builds on one machine, not assertions.
 
@@ -11,7 +12,9 @@ use std::time::Instant;
 use wire::{Decoded, Transport};
 
 fn main() {
-    for arg in std::env::args().skip(1) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let read_only = args.iter().any(|a| a == "--read-only");
+    for arg in args.into_iter().filter(|a| a != "--read-only") {
         let start = Instant::now();
         let mut reader = match CaptureReader::open(Path::new(&arg)) {
             Ok(r) => r,
@@ -23,6 +26,7 @@ fn main() {
         let (mut tcp, mut payload, mut other, mut errors) = (0u64, 0u64, 0u64, 0u64);
         loop {
             match reader.next_block() {
+                Ok(Some(Block::Packet(_))) if read_only => {}
                 Ok(Some(Block::Packet(p))) => match wire::decode(p.link, p.data) {
                     Ok(Decoded::Ip(ip)) => match ip.transport {
                         Transport::Tcp(seg) => {
