@@ -526,7 +526,14 @@ impl Http1Connection {
                     side.ts = ts;
                     return data.len();
                 }
-                Check::No => side.line_start = false,
+                Check::No => {
+                    side.line_start = false;
+                    if !is_request(dir) {
+                        // Not a response start here: look for the next one after this byte.
+                        self.skip(dir, 1);
+                        pos += 1;
+                    }
+                }
             }
         }
     }
@@ -1505,6 +1512,24 @@ mod tests {
         t.data(C, b"cdef").data(C, GET).data(S, OK_5);
         assert_eq!(t.out.len(), 2);
         assert!(t.out.iter().all(|e| e.incomplete.is_empty()));
+    }
+
+    #[test]
+    fn bad_response_start_is_skipped_byte_by_byte() {
+        let mut t = T::new();
+        t.data(C, GET).data(
+            S,
+            b"HTTP/1.S0 200 OK\r\n\r\nHHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        );
+        assert_eq!(t.out.len(), 1);
+        assert!(t.out[0].incomplete.is_empty());
+        assert_eq!(
+            t.conn.stats(),
+            ParserStats {
+                resyncs: 1,
+                skipped_bytes: 21
+            }
+        );
     }
 
     #[test]

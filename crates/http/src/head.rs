@@ -116,8 +116,13 @@ impl<'a> Iterator for Lines<'a> {
     }
 }
 
+/// Header text: valid UTF-8 is copied as is (the common case, checked quickly); anything
+/// else is converted lossily (U+FFFD).
 fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 fn is_ows(b: &u8) -> bool {
