@@ -146,8 +146,13 @@ fn trim_ows(mut bytes: &[u8]) -> &[u8] {
 }
 
 /// Parses field lines up to the first empty line (RFC 9112 §5, §5.2).
-fn parse_fields<'a>(lines: impl Iterator<Item = &'a [u8]>) -> Result<Vec<Header>, &'static str> {
-    let mut headers: Vec<Header> = Vec::new();
+/// `capacity` is a bound on the number of fields (the number of line ends), so that the
+/// vector is allocated once.
+fn parse_fields<'a>(
+    lines: impl Iterator<Item = &'a [u8]>,
+    capacity: usize,
+) -> Result<Vec<Header>, &'static str> {
+    let mut headers: Vec<Header> = Vec::with_capacity(capacity);
     for line in lines {
         if line.is_empty() {
             break;
@@ -183,7 +188,15 @@ fn parse_fields<'a>(lines: impl Iterator<Item = &'a [u8]>) -> Result<Vec<Header>
 
 /// Parses a trailer section (field lines and the final empty line), RFC 9112 §7.1.2.
 pub(crate) fn parse_trailers(section: &[u8]) -> Result<Vec<Header>, &'static str> {
-    parse_fields(Lines { rest: section })
+    parse_fields(
+        Lines { rest: section },
+        line_ends(section).saturating_sub(1),
+    )
+}
+
+/// The number of LF bytes in `bytes`.
+fn line_ends(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
 }
 
 /// Splits `line` at the first SP.
@@ -210,7 +223,7 @@ pub(crate) fn parse_request(head: &[u8]) -> Result<Request, &'static str> {
     if target.is_empty() || !is_version(version) {
         return Err("invalid request line");
     }
-    let headers = parse_fields(lines)?;
+    let headers = parse_fields(lines, line_ends(head).saturating_sub(2))?;
     Ok(Request {
         method: text(method),
         target: text(target),
@@ -236,7 +249,7 @@ pub(crate) fn parse_response(head: &[u8]) -> Result<Response, &'static str> {
         }
         _ => return Err("invalid status code"),
     };
-    let headers = parse_fields(lines)?;
+    let headers = parse_fields(lines, line_ends(head).saturating_sub(2))?;
     Ok(Response {
         status,
         reason: text(trim_ows(reason)),
