@@ -15,9 +15,7 @@
 use crate::timings;
 use flow::FlowEvent;
 use http::{Detection, Exchange, Http1Config, Http1Connection};
-use model::{
-    ConnectionId, Direction, Handshake, HttpStats, Request, Timestamp, Transaction,
-};
+use model::{ConnectionId, Direction, Handshake, HttpStats, Request, Timestamp, Transaction};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
@@ -59,14 +57,54 @@ enum State {
 }
 
 /// Events held back while the protocol is unknown.
+///
+/// A direction is *anchored* once its held bytes begin at a known place: the start of the
+/// stream (`clean`), or a message start found by seeking. Bytes of a direction that is not
+/// anchored are searched as they come, keeping only the last partial line, and are
+/// otherwise dropped (counted as skipped if the connection turns out to be HTTP) — exactly
+/// what the HTTP parser's own resynchronisation would do with them.
 #[derive(Default)]
 struct Detector {
-    /// Bytes of each direction, for searching.
+    /// Held bytes of each direction, from its anchor.
     bytes: [Vec<u8>; 2],
-    /// Whether each direction's buffered bytes start at the beginning of its stream.
+    /// Whether each direction's first byte is the first byte of its stream.
     clean: [bool; 2],
-    /// Every event so far, in order, for replay.
+    /// The search for a message start in directions that are not anchored.
+    seeking: [Seeking; 2],
+    /// Every event since the anchors, in order, for replay.
     held: Vec<Held>,
+}
+
+/// The state of a search for a message start in one direction.
+struct Seeking {
+    /// The last partial line, when it may be the beginning of a start line.
+    carry: Vec<u8>,
+    /// When `carry`'s first byte was captured.
+    carry_ts: Timestamp,
+    /// Whether the next byte begins a line (first byte seen, or after a line feed or a gap).
+    line_start: bool,
+    /// Bytes looked at and dropped.
+    skipped: u64,
+}
+
+impl Default for Seeking {
+    fn default() -> Self {
+        Seeking {
+            carry: Vec::new(),
+            carry_ts: Timestamp::default(),
+            line_start: true,
+            skipped: 0,
+        }
+    }
+}
+
+impl Seeking {
+    /// After a hole the next byte may begin a message.
+    fn restart(&mut self) {
+        self.skipped += self.carry.len() as u64;
+        self.carry.clear();
+        self.line_start = true;
+    }
 }
 
 enum Held {
@@ -78,14 +116,20 @@ enum Held {
 /// What the bytes seen so far say.
 enum Verdict {
     /// HTTP, with the direction that carries requests.
-    Http { requests: Direction },
+    Http {
+        requests: Direction,
+    },
     NotHttp,
     Undecided,
 }
 
 impl Connections {
     pub(crate) fn new(config: Http1Config) -> Connections {
-        Connections { map: HashMap::default(), config, next_transaction: 1 }
+        Connections {
+            map: HashMap::default(),
+            config,
+            next_transaction: 1,
+        }
     }
 
     /// Handles one reassembly event, emitting transactions through `out`.
@@ -97,7 +141,13 @@ impl Connections {
     ) {
         let next = &mut self.next_transaction;
         match ev {
-            FlowEvent::Open { conn, client, server, ts: _, handshake_seen } => {
+            FlowEvent::Open {
+                conn,
+                client,
+                server,
+                ts: _,
+                handshake_seen,
+            } => {
                 let meta = Meta {
                     id: conn,
                     client,
@@ -107,16 +157,33 @@ impl Connections {
                     swapped: false,
                     position: 0,
                 };
-                let detector = Detector { clean: [handshake_seen; 2], ..Detector::default() };
-                self.map.insert(conn, Conn { meta, state: State::Detecting(Box::new(detector)) });
+                let detector = Detector {
+                    clean: [handshake_seen; 2],
+                    ..Detector::default()
+                };
+                self.map.insert(
+                    conn,
+                    Conn {
+                        meta,
+                        state: State::Detecting(Box::new(detector)),
+                    },
+                );
             }
             FlowEvent::Handshake { conn, handshake } => {
                 if let Some(c) = self.map.get_mut(&conn) {
                     c.meta.handshake = handshake;
                 }
             }
-            FlowEvent::Data { conn, dir, ts, offset, data } => {
-                let Some(c) = self.map.get_mut(&conn) else { return };
+            FlowEvent::Data {
+                conn,
+                dir,
+                ts,
+                offset,
+                data,
+            } => {
+                let Some(c) = self.map.get_mut(&conn) else {
+                    return;
+                };
                 match &mut c.state {
                     State::Http(p) => {
                         let meta = &mut c.meta;
@@ -125,11 +192,12 @@ impl Connections {
                     }
                     State::Other => {}
                     State::Detecting(d) => {
-                        if offset != 0 || !d.bytes[dir.index()].is_empty() {
-                            d.clean[dir.index()] &= offset as usize == d.bytes[dir.index()].len();
+                        let i = dir.index();
+                        if d.bytes[i].is_empty() && offset != 0 {
+                            d.clean[i] = false;
                         }
                         // Fast path: the stream's first bytes, whole in this chunk.
-                        if d.held.is_empty() && d.clean[dir.index()] {
+                        if d.held.is_empty() && d.clean[i] && d.bytes[i].is_empty() {
                             match http::detect(data) {
                                 found @ (Detection::Request | Detection::Response) => {
                                     let requests = if matches!(found, Detection::Request) {
@@ -137,10 +205,13 @@ impl Connections {
                                     } else {
                                         dir.reverse()
                                     };
-                                    let mut p = self.start_http(&mut c.meta, requests, stats);
+                                    let mut p =
+                                        start_http(&self.config, &mut c.meta, requests, stats);
                                     let meta = &mut c.meta;
                                     let dir = if meta.swapped { dir.reverse() } else { dir };
-                                    p.data(dir, ts, data, &mut |ex| emit(meta, ex, next, stats, out));
+                                    p.data(dir, ts, data, &mut |ex| {
+                                        emit(meta, ex, next, stats, out)
+                                    });
                                     c.state = State::Http(p);
                                     return;
                                 }
@@ -152,18 +223,25 @@ impl Connections {
                                 Detection::NeedMore => {}
                             }
                         }
-                        let buf = &mut d.bytes[dir.index()];
-                        let room = DETECT_LIMIT.saturating_sub(buf.len());
-                        let take = &data[..data.len().min(room)];
-                        let range = buf.len()..buf.len() + take.len();
-                        buf.extend_from_slice(take);
-                        d.held.push(Held::Data(dir, ts, range));
+                        if d.clean[i] || !d.bytes[i].is_empty() {
+                            d.hold(dir, ts, data);
+                        } else {
+                            d.seek(dir, ts, data);
+                        }
                         self.decide(conn, stats, out);
                     }
                 }
             }
-            FlowEvent::Gap { conn, dir, ts, offset: _, len } => {
-                let Some(c) = self.map.get_mut(&conn) else { return };
+            FlowEvent::Gap {
+                conn,
+                dir,
+                ts,
+                offset: _,
+                len,
+            } => {
+                let Some(c) = self.map.get_mut(&conn) else {
+                    return;
+                };
                 match &mut c.state {
                     State::Http(p) => {
                         let meta = &mut c.meta;
@@ -172,15 +250,26 @@ impl Connections {
                     }
                     State::Other => {}
                     State::Detecting(d) => {
-                        if d.bytes[dir.index()].is_empty() {
-                            d.clean[dir.index()] = false;
+                        let i = dir.index();
+                        if d.bytes[i].is_empty() {
+                            // Nothing anchored yet: look for a message start after the hole.
+                            d.clean[i] = false;
+                            d.seeking[i].restart();
+                        } else {
+                            d.hold_gap(dir, ts, len);
                         }
-                        d.held.push(Held::Gap(dir, ts, len));
                     }
                 }
             }
-            FlowEvent::End { conn, dir, ts, reset } => {
-                let Some(c) = self.map.get_mut(&conn) else { return };
+            FlowEvent::End {
+                conn,
+                dir,
+                ts,
+                reset,
+            } => {
+                let Some(c) = self.map.get_mut(&conn) else {
+                    return;
+                };
                 match &mut c.state {
                     State::Http(p) => {
                         let meta = &mut c.meta;
@@ -192,7 +281,9 @@ impl Connections {
                 }
             }
             FlowEvent::Close { conn, ts } => {
-                let Some(mut c) = self.map.remove(&conn) else { return };
+                let Some(mut c) = self.map.remove(&conn) else {
+                    return;
+                };
                 match &mut c.state {
                     State::Http(p) => {
                         let meta = &mut c.meta;
@@ -212,24 +303,20 @@ impl Connections {
         }
     }
 
-    /// Creates the HTTP parser for a connection whose requests travel in `requests` (a
-    /// direction as the TCP layer named it).
-    fn start_http(
-        &self,
-        meta: &mut Meta,
-        requests: Direction,
-        stats: &mut HttpStats,
-    ) -> Box<Http1Connection> {
-        meta.swapped = requests == Direction::ServerToClient;
-        stats.connections += 1;
-        Box::new(Http1Connection::new(self.config.clone()))
-    }
-
     /// Looks at the held bytes of connection `id`; once the protocol is known, replays the
     /// held events into the parser (or drops them).
-    fn decide(&mut self, id: ConnectionId, stats: &mut HttpStats, out: &mut impl FnMut(Transaction)) {
-        let Some(c) = self.map.get_mut(&id) else { return };
-        let State::Detecting(d) = &c.state else { return };
+    fn decide(
+        &mut self,
+        id: ConnectionId,
+        stats: &mut HttpStats,
+        out: &mut impl FnMut(Transaction),
+    ) {
+        let Some(c) = self.map.get_mut(&id) else {
+            return;
+        };
+        let State::Detecting(d) = &c.state else {
+            return;
+        };
         match d.verdict() {
             Verdict::Undecided => {}
             Verdict::NotHttp => {
@@ -237,10 +324,23 @@ impl Connections {
                 c.state = State::Other;
             }
             Verdict::Http { requests } => {
-                let mut p = self.start_http(&mut c.meta, requests, stats);
-                let State::Detecting(d) = std::mem::replace(&mut c.state, State::Other) else {
+                let mut p = start_http(&self.config, &mut c.meta, requests, stats);
+                let State::Detecting(mut d) = std::mem::replace(&mut c.state, State::Other) else {
                     return;
                 };
+                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                    let seeking = &mut d.seeking[dir.index()];
+                    if seeking.skipped > 0 {
+                        stats.resyncs += 1;
+                        stats.skipped_bytes += seeking.skipped;
+                    }
+                    // A partial line that may start a message: the parser goes on from it.
+                    if !seeking.carry.is_empty() {
+                        let carry = std::mem::take(&mut seeking.carry);
+                        let ts = seeking.carry_ts;
+                        d.hold(dir, ts, &carry);
+                    }
+                }
                 let meta = &mut c.meta;
                 let next = &mut self.next_transaction;
                 let swapped = meta.swapped;
@@ -263,56 +363,147 @@ impl Connections {
     }
 }
 
+/// Creates the HTTP parser for a connection whose requests travel in `requests` (a
+/// direction as the TCP layer named it).
+fn start_http(
+    config: &Http1Config,
+    meta: &mut Meta,
+    requests: Direction,
+    stats: &mut HttpStats,
+) -> Box<Http1Connection> {
+    meta.swapped = requests == Direction::ServerToClient;
+    stats.connections += 1;
+    Box::new(Http1Connection::new(config.clone()))
+}
+
 impl Detector {
+    /// HTTP as soon as either direction shows a message start. Not HTTP when a direction
+    /// whose first bytes are known shows something else, or when both directions have
+    /// [`DETECT_LIMIT`] bytes without a message start. Otherwise wait: a capture that begins
+    /// in the middle of a long response may show the next request only much later.
     fn verdict(&self) -> Verdict {
-        let mut undecided = false;
+        let mut waiting = false;
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-            let bytes = &self.bytes[dir.index()];
+            let i = dir.index();
+            let bytes = &self.bytes[i];
             if bytes.is_empty() {
+                // Not anchored: give up only after DETECT_LIMIT bytes without a message start.
+                waiting |= self.seeking[i].skipped < DETECT_LIMIT as u64;
                 continue;
             }
-            let found = if self.clean[dir.index()] {
-                http::detect(bytes)
-            } else {
-                search(bytes)
-            };
-            match found {
+            match http::detect(bytes) {
                 Detection::Request => return Verdict::Http { requests: dir },
-                Detection::Response => return Verdict::Http { requests: dir.reverse() },
-                Detection::NeedMore if bytes.len() < DETECT_LIMIT => undecided = true,
-                Detection::NeedMore | Detection::NotHttp => {}
+                Detection::Response => {
+                    return Verdict::Http {
+                        requests: dir.reverse(),
+                    }
+                }
+                Detection::NotHttp => return Verdict::NotHttp,
+                Detection::NeedMore => waiting |= bytes.len() < DETECT_LIMIT,
             }
         }
-        if undecided || self.bytes.iter().all(|b| b.is_empty()) {
+        if waiting {
             Verdict::Undecided
         } else {
             Verdict::NotHttp
         }
     }
+
+    /// Holds `data` of `dir`: its bytes up to [`DETECT_LIMIT`], and the rest as a gap, so a
+    /// parser started later knows bytes were skipped.
+    fn hold(&mut self, dir: Direction, ts: Timestamp, data: &[u8]) {
+        let buf = &mut self.bytes[dir.index()];
+        let take = data.len().min(DETECT_LIMIT.saturating_sub(buf.len()));
+        if take > 0 {
+            let range = buf.len()..buf.len() + take;
+            buf.extend_from_slice(&data[..take]);
+            self.held.push(Held::Data(dir, ts, range));
+        }
+        let rest = (data.len() - take) as u64;
+        if rest > 0 {
+            self.hold_gap(dir, ts, rest);
+        }
+    }
+
+    /// Searches `data` of a direction that is not anchored for a message start; anchors the
+    /// direction there when found.
+    fn seek(&mut self, dir: Direction, ts: Timestamp, data: &[u8]) {
+        let i = dir.index();
+        let s = &mut self.seeking[i];
+        let joined;
+        let (bytes, first_ts) = if s.carry.is_empty() {
+            (data, ts)
+        } else {
+            s.carry.extend_from_slice(data);
+            joined = std::mem::take(&mut s.carry);
+            (joined.as_slice(), s.carry_ts)
+        };
+        let carried = bytes.len() - data.len();
+        match find_start(bytes, s.line_start) {
+            Found::At(at) => {
+                s.skipped += at as u64;
+                s.line_start = true;
+                let at_ts = if at < carried { first_ts } else { ts };
+                self.hold(dir, at_ts, bytes.get(at..).unwrap_or_default());
+            }
+            Found::Partial(at) => {
+                s.skipped += at as u64;
+                s.carry_ts = if at < carried { first_ts } else { ts };
+                s.carry = bytes.get(at..).unwrap_or_default().to_vec();
+            }
+            Found::Nothing => {
+                s.skipped += bytes.len() as u64;
+                s.line_start = bytes.last() == Some(&b'\n');
+            }
+        }
+    }
+
+    /// Holds a gap, merged with a directly preceding gap of the same direction so that a long
+    /// wait stays bounded in memory.
+    fn hold_gap(&mut self, dir: Direction, ts: Timestamp, len: u64) {
+        if let Some(Held::Gap(d, _, n)) = self.held.last_mut() {
+            if *d == dir {
+                *n += len;
+                return;
+            }
+        }
+        self.held.push(Held::Gap(dir, ts, len));
+    }
 }
 
-/// Searches bytes that may begin in the middle of a message for the start of one: at the
-/// first byte or right after a line feed. `NeedMore` while the last candidate is a prefix.
-fn search(bytes: &[u8]) -> Detection {
-    let mut at = 0;
-    let mut need_more = false;
-    loop {
-        let rest = bytes.get(at..).unwrap_or_default();
-        match http::detect(rest) {
-            found @ (Detection::Request | Detection::Response) => return found,
-            Detection::NeedMore => need_more = true,
-            Detection::NotHttp => {}
-        }
-        match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => at += i + 1,
-            None => break,
-        }
-    }
-    if need_more {
-        Detection::NeedMore
+/// Where a message start is in bytes that may begin in the middle of a message.
+#[derive(Debug, PartialEq, Eq)]
+enum Found {
+    /// A request or status line starts here.
+    At(usize),
+    /// The last line, from here, may still become a start line.
+    Partial(usize),
+    Nothing,
+}
+
+/// Looks for a request or status line at the first byte (when `line_start`) and after
+/// every line feed.
+fn find_start(bytes: &[u8], line_start: bool) -> Found {
+    let mut at = if line_start {
+        Some(0)
     } else {
-        Detection::NotHttp
+        next_line(bytes, 0)
+    };
+    while let Some(pos) = at {
+        match http::detect(bytes.get(pos..).unwrap_or_default()) {
+            Detection::Request | Detection::Response => return Found::At(pos),
+            Detection::NeedMore => return Found::Partial(pos),
+            Detection::NotHttp => at = next_line(bytes, pos),
+        }
     }
+    Found::Nothing
+}
+
+/// The index after the next line feed at or after `from`, if there are bytes after it.
+fn next_line(bytes: &[u8], from: usize) -> Option<usize> {
+    let lf = bytes.get(from..)?.iter().position(|&b| b == b'\n')?;
+    let next = from + lf + 1;
+    (next < bytes.len()).then_some(next)
 }
 
 /// Turns a completed exchange into a transaction with connection facts and timings.
@@ -325,8 +516,11 @@ fn emit(
 ) {
     let position = meta.position;
     meta.position = meta.position.saturating_add(1);
-    let (client, server) =
-        if meta.swapped { (meta.server, meta.client) } else { (meta.client, meta.server) };
+    let (client, server) = if meta.swapped {
+        (meta.server, meta.client)
+    } else {
+        (meta.client, meta.server)
+    };
     let handshake = (position == 0 && meta.handshake_seen).then_some(&meta.handshake);
     let (start, timings) = timings::compute(&ex.times, handshake);
     let protocol = ex
@@ -335,7 +529,10 @@ fn emit(
         .map(|r| r.version.clone())
         .or_else(|| ex.response.as_ref().map(|r| r.version.clone()))
         .unwrap_or_default();
-    let url = ex.request.as_ref().map_or_else(String::new, |r| url(r, server));
+    let url = ex
+        .request
+        .as_ref()
+        .map_or_else(String::new, |r| url(r, server));
     stats.transactions += 1;
     if !ex.incomplete.is_empty() {
         stats.incomplete += 1;
@@ -416,7 +613,9 @@ mod tests {
             method: method.into(),
             target: target.into(),
             version: "HTTP/1.1".into(),
-            headers: host.map(|h| vec![Header::new("Host", h)]).unwrap_or_default(),
+            headers: host
+                .map(|h| vec![Header::new("Host", h)])
+                .unwrap_or_default(),
             ..Request::default()
         }
     }
@@ -425,19 +624,47 @@ mod tests {
     fn url_forms() {
         let server: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let v6: SocketAddr = "[::1]:80".parse().unwrap();
-        assert_eq!(url(&req("GET", "/a?b=1", Some("example.com")), server), "http://example.com/a?b=1");
-        assert_eq!(url(&req("GET", "/x", None), server), "http://127.0.0.1:8080/x");
+        assert_eq!(
+            url(&req("GET", "/a?b=1", Some("example.com")), server),
+            "http://example.com/a?b=1"
+        );
+        assert_eq!(
+            url(&req("GET", "/x", None), server),
+            "http://127.0.0.1:8080/x"
+        );
         assert_eq!(url(&req("GET", "/x", None), v6), "http://[::1]:80/x");
-        assert_eq!(url(&req("GET", "http://proxy.test/p", Some("h")), server), "http://proxy.test/p");
-        assert_eq!(url(&req("CONNECT", "example.com:443", Some("example.com:443")), server), "example.com:443");
+        assert_eq!(
+            url(&req("GET", "http://proxy.test/p", Some("h")), server),
+            "http://proxy.test/p"
+        );
+        assert_eq!(
+            url(
+                &req("CONNECT", "example.com:443", Some("example.com:443")),
+                server
+            ),
+            "example.com:443"
+        );
         assert_eq!(url(&req("OPTIONS", "*", Some("h")), server), "http://h");
     }
 
     #[test]
-    fn search_finds_message_start_after_partial_body() {
-        assert!(matches!(search(b"tail of a body\r\nHTTP/1.1 200 OK\r\n"), Detection::Response));
-        assert!(matches!(search(b"xx\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"), Detection::Request));
-        assert!(matches!(search(b"\x16\x03\x01\x02\x00binary"), Detection::NotHttp));
+    fn find_start_after_partial_body() {
+        assert_eq!(
+            find_start(b"tail of a body\r\nHTTP/1.1 200 OK\r\n", true),
+            Found::At(16)
+        );
+        assert_eq!(
+            find_start(b"xx\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", false),
+            Found::At(3)
+        );
+        assert_eq!(find_start(b"GET / HTTP/1.1\r\n", true), Found::At(0));
+        // Not at a line start: the first line does not count.
+        assert_eq!(find_start(b"GET / HTTP/1.1\r\n", false), Found::Nothing);
+        assert_eq!(find_start(b"body\nHTTP/1.", true), Found::Partial(5));
+        assert_eq!(
+            find_start(b"\x16\x03\x01\x02\x00binary", true),
+            Found::Nothing
+        );
     }
 
     #[test]

@@ -94,7 +94,8 @@ impl Engine {
     pub fn finish(mut self, out: &mut impl FnMut(Transaction)) -> Stats {
         let conns = &mut self.conns;
         let http_stats = &mut self.stats.http;
-        self.flows.finish(&mut |ev| conns.event(ev, http_stats, out));
+        self.flows
+            .finish(&mut |ev| conns.event(ev, http_stats, out));
         self.stats.tcp = self.flows.stats().clone();
         self.stats
     }

@@ -23,7 +23,10 @@ use model::{Handshake, MessageTimes, Timestamp, Timings};
 pub(crate) fn compute(times: &MessageTimes, handshake: Option<&Handshake>) -> (Timestamp, Timings) {
     let mut t = Timings::default();
     let first_byte = times.request_start.or(times.response_start);
-    let mut start = first_byte.or(times.request_end).or(times.response_end).unwrap_or_default();
+    let mut start = first_byte
+        .or(times.request_end)
+        .or(times.response_end)
+        .unwrap_or_default();
     if let Some(h) = handshake {
         if let (Some(syn), Some(connect)) = (h.syn, h.connect_nanos()) {
             start = syn;
@@ -113,14 +116,20 @@ mod tests {
 
     #[test]
     fn missing_messages_leave_phases_unset() {
-        let only_request =
-            MessageTimes { request_start: ts(10), request_end: ts(20), ..Default::default() };
+        let only_request = MessageTimes {
+            request_start: ts(10),
+            request_end: ts(20),
+            ..Default::default()
+        };
         let (start, t) = compute(&only_request, None);
         assert_eq!(start, Timestamp(10));
         assert_eq!((t.send, t.wait, t.receive), (Some(10), None, None));
 
-        let only_response =
-            MessageTimes { response_start: ts(1_400), response_end: ts(1_450), ..Default::default() };
+        let only_response = MessageTimes {
+            response_start: ts(1_400),
+            response_end: ts(1_450),
+            ..Default::default()
+        };
         let (start, t) = compute(&only_response, Some(&HANDSHAKE));
         // The handshake still counts, but nothing was sent.
         assert_eq!(start, Timestamp(1_000));
@@ -130,8 +139,15 @@ mod tests {
 
     #[test]
     fn handshake_without_syn_is_ignored() {
-        let h = Handshake { syn: None, syn_ack: ts(5), ack: ts(6) };
-        let times = MessageTimes { request_start: ts(10), ..Default::default() };
+        let h = Handshake {
+            syn: None,
+            syn_ack: ts(5),
+            ack: ts(6),
+        };
+        let times = MessageTimes {
+            request_start: ts(10),
+            ..Default::default()
+        };
         let (start, t) = compute(&times, Some(&h));
         assert_eq!(start, Timestamp(10));
         assert_eq!(t.connect, None);

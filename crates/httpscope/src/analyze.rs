@@ -8,8 +8,7 @@ use capture::{Block, CaptureReader};
 use engine::{Engine, EngineConfig};
 use model::{Timestamp, Transaction};
 use output::{
-    HarWriter, JsonWriter, JsonlWriter, RenderOptions, Report, Sink, SummaryBuilder,
-    TerminalReport,
+    HarWriter, JsonWriter, JsonlWriter, RenderOptions, Report, Sink, SummaryBuilder, TerminalReport,
 };
 use std::io::{self, IsTerminal, LineWriter, Write};
 use std::path::Path;
@@ -41,7 +40,11 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         }
     };
     let width = terminal_size::terminal_size().map_or(100, |(w, _)| usize::from(w.0));
-    let opts = RenderOptions { show_secrets: args.show_secrets, color, width };
+    let opts = RenderOptions {
+        show_secrets: args.show_secrets,
+        color,
+        width,
+    };
 
     let mut reader = CaptureReader::open(&args.file)?;
     let name = reader.name().to_owned();
@@ -56,17 +59,33 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     };
     if let Some(path) = &args.har {
         let w = create_private(path)?;
-        outputs.push(Output { name: path.display().to_string(), sink: Box::new(HarWriter::new(w, opts.clone())) });
+        outputs.push(Output {
+            name: path.display().to_string(),
+            sink: Box::new(HarWriter::new(w, opts.clone())),
+        });
     }
     if let Some(path) = &args.jsonl {
-        let w = if is_stdout(path) { stdout() } else { create_private(path)? };
-        outputs.push(Output { name: path.display().to_string(), sink: Box::new(JsonlWriter::new(w, opts.clone())) });
+        let w = if is_stdout(path) {
+            stdout()
+        } else {
+            create_private(path)?
+        };
+        outputs.push(Output {
+            name: path.display().to_string(),
+            sink: Box::new(JsonlWriter::new(w, opts.clone())),
+        });
     }
     if args.json {
-        outputs.push(Output { name: "standard output".into(), sink: Box::new(JsonWriter::new(stdout(), opts.clone())) });
+        outputs.push(Output {
+            name: "standard output".into(),
+            sink: Box::new(JsonWriter::new(stdout(), opts.clone())),
+        });
     }
     if report_on_stdout {
-        outputs.push(Output { name: "standard output".into(), sink: Box::new(TerminalReport::new(stdout(), opts.clone())) });
+        outputs.push(Output {
+            name: "standard output".into(),
+            sink: Box::new(TerminalReport::new(stdout(), opts.clone())),
+        });
     }
 
     let mut config = EngineConfig::default();
@@ -78,7 +97,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     let mut progress = (!args.no_progress
         && io::stderr().is_terminal()
         && !(report_on_stdout && stdout_is_tty)
-        && reader.progress().1.is_none_or(|total| total >= PROGRESS_MIN_BYTES))
+        && reader
+            .progress()
+            .1
+            .is_none_or(|total| total >= PROGRESS_MIN_BYTES))
     .then(Progress::new);
 
     let mut first_packet: Option<Timestamp> = None;
@@ -86,7 +108,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     let mut sink_error: Option<anyhow::Error> = None;
     let mut read_error: Option<capture::CaptureError> = None;
     let mut secrets_blocks = 0u64;
-    let mut deliver = |t: Transaction, outputs: &mut Vec<Output>, err: &mut Option<anyhow::Error>| {
+    let mut deliver = |t: Transaction,
+                       outputs: &mut Vec<Output>,
+                       err: &mut Option<anyhow::Error>| {
         summary.add(&t);
         if err.is_some() {
             return;
@@ -113,11 +137,15 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
                 if first_packet.is_none() {
                     first_packet = Some(p.ts);
                     for o in &mut outputs {
-                        o.sink.start(p.ts).with_context(|| format!("cannot write to {}", o.name))?;
+                        o.sink
+                            .start(p.ts)
+                            .with_context(|| format!("cannot write to {}", o.name))?;
                     }
                 }
                 last_packet = Some(last_packet.map_or(p.ts, |l| l.max(p.ts)));
-                engine.packet(p.ts, p.link, p.data, &mut |t| deliver(t, &mut outputs, &mut sink_error));
+                engine.packet(p.ts, p.link, p.data, &mut |t| {
+                    deliver(t, &mut outputs, &mut sink_error)
+                });
             }
             Block::DecryptionSecrets { .. } => secrets_blocks += 1,
         }
@@ -173,9 +201,15 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         warnings,
     };
     for o in &mut outputs {
-        o.sink.finish(&report).with_context(|| format!("cannot write to {}", o.name))?;
+        o.sink
+            .finish(&report)
+            .with_context(|| format!("cannot write to {}", o.name))?;
     }
-    Ok(if read_error.is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if read_error.is_some() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn is_stdout(path: &Path) -> bool {

@@ -16,7 +16,12 @@ impl Progress {
 
     pub fn new() -> Progress {
         let now = Instant::now();
-        Progress { started: now, last_draw: now, polls: 0, drawn: false }
+        Progress {
+            started: now,
+            last_draw: now,
+            polls: 0,
+            drawn: false,
+        }
     }
 
     /// Called once per packet with the bytes consumed and the total when known.

@@ -15,14 +15,19 @@ use std::fmt;
 use std::net::SocketAddr;
 
 /// A point in time: nanoseconds since the Unix epoch (UTC), as recorded by the capture.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
     /// Builds a timestamp from seconds and nanoseconds since the epoch.
     pub fn from_parts(secs: i64, nanos: u32) -> Self {
-        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(i64::from(nanos)))
+        Timestamp(
+            secs.saturating_mul(1_000_000_000)
+                .saturating_add(i64::from(nanos)),
+        )
     }
 
     /// Nanoseconds since the epoch.
@@ -141,13 +146,19 @@ pub struct Header {
 impl Header {
     /// Builds a header from name and value text.
     pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Header { name: name.into(), value: value.into() }
+        Header {
+            name: name.into(),
+            value: value.into(),
+        }
     }
 }
 
 /// Finds the first header named `name` (ASCII case-insensitive) in `headers`.
 pub fn header_value<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
-    headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
 }
 
 /// Sizes of one message body.
@@ -253,10 +264,17 @@ impl Timings {
     /// HAR's `entry.time`: the sum of every applicable phase except `ssl`, which is already
     /// inside `connect`.
     pub fn total(&self) -> u64 {
-        [self.blocked, self.dns, self.connect, self.send, self.wait, self.receive]
-            .into_iter()
-            .flatten()
-            .sum()
+        [
+            self.blocked,
+            self.dns,
+            self.connect,
+            self.send,
+            self.wait,
+            self.receive,
+        ]
+        .into_iter()
+        .flatten()
+        .sum()
     }
 }
 
@@ -362,7 +380,9 @@ impl Transaction {
 
     /// Bytes of the request on the wire (headers and body).
     pub fn request_wire_bytes(&self) -> u64 {
-        self.request.as_ref().map_or(0, |r| r.header_bytes + r.body.wire)
+        self.request
+            .as_ref()
+            .map_or(0, |r| r.header_bytes + r.body.wire)
     }
 
     /// Bytes of the response on the wire (interim responses, headers and body).
@@ -374,7 +394,9 @@ impl Transaction {
 
     /// The response body size after content decoding, falling back to the encoded size.
     pub fn response_decoded_bytes(&self) -> u64 {
-        self.response.as_ref().map_or(0, |r| r.body.decoded.unwrap_or(r.body.encoded))
+        self.response
+            .as_ref()
+            .map_or(0, |r| r.body.decoded.unwrap_or(r.body.encoded))
     }
 
     /// The `host[:port]` the request was for: the Host header, else the server address.
@@ -456,7 +478,8 @@ pub struct TcpStats {
     pub gaps: u64,
     /// Bytes missing in those holes.
     pub gap_bytes: u64,
-    /// Bytes dropped because a connection's reassembly buffer was full.
+    /// Bytes of holes given up early because a connection's out-of-order buffer was full
+    /// (also counted in `gaps`/`gap_bytes`; if they arrive later they are dropped as old).
     pub overflow_bytes: u64,
     /// Connections reset.
     pub resets: u64,
@@ -492,7 +515,10 @@ mod tests {
         let t = Timestamp::from_parts(1_709_210_096, 789_000_000);
         assert_eq!(t.to_rfc3339_millis(), "2024-02-29T12:34:56.789Z");
         // Before the epoch.
-        assert_eq!(Timestamp(-1_000_000).to_rfc3339_millis(), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            Timestamp(-1_000_000).to_rfc3339_millis(),
+            "1969-12-31T23:59:59.999Z"
+        );
     }
 
     #[test]
@@ -517,7 +543,10 @@ mod tests {
 
     #[test]
     fn connect_needs_both_ends() {
-        let mut h = Handshake { syn: Some(Timestamp(100)), ..Default::default() };
+        let mut h = Handshake {
+            syn: Some(Timestamp(100)),
+            ..Default::default()
+        };
         assert_eq!(h.connect_nanos(), None);
         h.syn_ack = Some(Timestamp(150));
         assert_eq!(h.connect_nanos(), Some(50));
@@ -527,7 +556,10 @@ mod tests {
 
     #[test]
     fn header_lookup_is_case_insensitive() {
-        let hs = vec![Header::new("Content-Type", "text/html"), Header::new("HOST", "a")];
+        let hs = vec![
+            Header::new("Content-Type", "text/html"),
+            Header::new("HOST", "a"),
+        ];
         assert_eq!(header_value(&hs, "host"), Some("a"));
         assert_eq!(header_value(&hs, "content-type"), Some("text/html"));
         assert_eq!(header_value(&hs, "etag"), None);
