@@ -39,7 +39,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     };
-    let width = terminal_size::terminal_size().map_or(100, |(w, _)| usize::from(w.0));
+    // A file or pipe gets a wide layout so that URLs are rarely shortened.
+    let width = terminal_size::terminal_size().map_or(200, |(w, _)| usize::from(w.0));
     let opts = RenderOptions {
         show_secrets: args.show_secrets,
         color,

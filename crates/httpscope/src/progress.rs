@@ -27,7 +27,7 @@ impl Progress {
     /// Called once per packet with the bytes consumed and the total when known.
     pub fn poll(&mut self, done: u64, total: Option<u64>) {
         self.polls = self.polls.wrapping_add(1);
-        if self.polls % 1024 != 0 {
+        if !self.polls.is_multiple_of(1024) {
             return;
         }
         let now = Instant::now();
