@@ -6,9 +6,12 @@
 #   sudo scripts/bench.sh                 # 450 MB capture (+ a 1.8 GB one for the memory check)
 #   BENCH_MB=450 BENCH_BIG_MB=0 sudo scripts/bench.sh   # skip the 1.8 GB memory check
 #
-# Needs root (tcpdump), nginx, wrk, tcpdump, tshark, GNU time (apt-get install nginx wrk
-# tcpdump tshark time). Traffic stays on 127.0.0.1. The capture is kept in $BENCH_DIR
-# (default ./bench-data, ignored by git) and reused when it is already big enough.
+# Needs root (tcpdump, network namespaces), nginx, wrk, tcpdump, tshark, ethtool, iproute2,
+# GNU time (apt-get install nginx wrk tcpdump tshark ethtool time). Traffic runs on the
+# loopback of a private network namespace whose MTU is $BENCH_MTU (default 1500, like
+# Ethernet, with segmentation offloads off so the capture holds real MTU-sized packets;
+# BENCH_MTU=65536 gives the machine loopback's huge packets). The capture is kept in
+# $BENCH_DIR (default ./bench-data, ignored by git) and reused when it is already big enough.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -16,15 +19,18 @@ BENCH_DIR=${BENCH_DIR:-$PWD/bench-data}
 BENCH_MB=${BENCH_MB:-450}
 BENCH_BIG_MB=${BENCH_BIG_MB:-1800}
 PORT=${BENCH_PORT:-18990}
+MTU=${BENCH_MTU:-1500}
+NETNS=httpscope-bench-$$
+IN_NS=(ip netns exec "$NETNS")
 
-for tool in nginx wrk tcpdump tshark /usr/bin/time cargo; do
+for tool in nginx wrk tcpdump tshark ethtool ip /usr/bin/time cargo; do
     command -v "$tool" >/dev/null || { echo "error: $tool is required (see the header of $0)" >&2; exit 1; }
 done
 [[ $(id -u) -eq 0 ]] || { echo "error: run as root (tcpdump needs it)" >&2; exit 1; }
 
 mkdir -p "$BENCH_DIR"
-CAPTURE="$BENCH_DIR/keepalive-${BENCH_MB}mb.pcap"
-BIG="$BENCH_DIR/keepalive-${BENCH_BIG_MB}mb.pcap"
+CAPTURE="$BENCH_DIR/keepalive-mtu${MTU}-${BENCH_MB}mb.pcap"
+BIG="$BENCH_DIR/keepalive-mtu${MTU}-${BENCH_BIG_MB}mb.pcap"
 
 capture() { # capture FILE MEGABYTES
     local file=$1 mb=$2
@@ -62,22 +68,26 @@ request = function()
   return wrk.format("GET", paths[i])
 end
 EOF
-    nginx -c "$conf"
-    trap 'kill "$(cat "$BENCH_DIR/nginx.pid")" 2>/dev/null || true' EXIT
-    tcpdump -i lo -s 0 -B 262144 -U -w "$file" "tcp port $PORT" 2>"$BENCH_DIR/tcpdump.log" &
+    ip netns add "$NETNS"
+    trap 'kill "$(cat "$BENCH_DIR/nginx.pid" 2>/dev/null)" 2>/dev/null; ip netns del "$NETNS" 2>/dev/null || true' EXIT
+    "${IN_NS[@]}" ip link set lo mtu "$MTU" up
+    [[ $MTU -gt 1500 ]] || "${IN_NS[@]}" ethtool -K lo tso off gso off gro off >/dev/null
+    "${IN_NS[@]}" nginx -c "$conf"
+    "${IN_NS[@]}" tcpdump -i lo -s 0 -B 262144 -U -w "$file" "tcp port $PORT" 2>"$BENCH_DIR/tcpdump.log" &
     local dump=$!
     for _ in $(seq 50); do grep -q listening "$BENCH_DIR/tcpdump.log" && break; sleep 0.1; done
-    # Bounded: at most 60 rounds of 2 s, stopping as soon as the file is big enough.
-    for _ in $(seq 60); do
-        wrk -t1 -c8 -d2s -s "$BENCH_DIR/paths.lua" "http://127.0.0.1:$PORT/" >/dev/null
+    # Bounded: at most 120 rounds of 1 s, stopping as soon as the file is big enough. Two
+    # connections keep the rate at what tcpdump can write without dropping packets.
+    for _ in $(seq 120); do
+        "${IN_NS[@]}" wrk -t1 -c2 -d1s -s "$BENCH_DIR/paths.lua" "http://127.0.0.1:$PORT/" >/dev/null
         [[ $(stat -c %s "$file") -ge $((mb * 1000000)) ]] && break
     done
     kill -INT "$dump"; wait "$dump" || true
-    kill "$(cat "$BENCH_DIR/nginx.pid")"; trap - EXIT
+    kill "$(cat "$BENCH_DIR/nginx.pid")"; ip netns del "$NETNS"; trap - EXIT
     echo "captured $file: $(grep -E 'captured|dropped' "$BENCH_DIR/tcpdump.log" | tr '\n' ' ')"
 }
 
-measure() { # measure LABEL COMMAND... ; sets SECS and RSS_MB
+measure() { # measure COMMAND... ; sets SECS and RSS_MB
     local log="$BENCH_DIR/time.log"
     /usr/bin/time -f '%e %M' -o "$log" "$@"
     read -r SECS RSS_KB <"$log"
@@ -103,15 +113,15 @@ report() { # report LABEL FILE TRANSACTIONS
 cat "$CAPTURE" >/dev/null # page cache, for both tools alike
 echo
 row "tool (same file, page cache)" "MB" "seconds" "MB/s" "requests/s" "peak MB"
-measure httpscope "$HS" analyze "$CAPTURE" --quiet --no-progress --jsonl "$BENCH_DIR/httpscope.jsonl"
+measure "$HS" analyze "$CAPTURE" --quiet --no-progress --jsonl "$BENCH_DIR/httpscope.jsonl"
 HS_N=$(grep -c '"type":"transaction"' "$BENCH_DIR/httpscope.jsonl")
 report "httpscope analyze --jsonl" "$CAPTURE" "$HS_N"
-measure tshark sh -c "tshark -r '$CAPTURE' -Y http.request -T fields -e http.request.method -e http.request.uri > '$BENCH_DIR/tshark.tsv'"
+measure sh -c "tshark -r '$CAPTURE' -Y http.request -T fields -e http.request.method -e http.request.uri > '$BENCH_DIR/tshark.tsv' 2>/dev/null"
 TS_N=$(wc -l <"$BENCH_DIR/tshark.tsv")
 report "tshark -Y http.request" "$CAPTURE" "$TS_N"
 if [[ $BENCH_BIG_MB -gt 0 ]]; then
     cat "$BIG" >/dev/null
-    measure httpscope "$HS" analyze "$BIG" --quiet --no-progress --jsonl /dev/null
+    measure "$HS" analyze "$BIG" --quiet --no-progress --jsonl /dev/null
     report "httpscope on ${BENCH_BIG_MB} MB (memory)" "$BIG" "0"
 fi
 echo
