@@ -6,16 +6,35 @@
 //!   the order the requests were received). The queue holds at most `max_pending` requests
 //!   awaiting responses; when full, the oldest unanswered request is emitted with
 //!   `NoResponse` and the next response is counted as belonging to it (so it is emitted as
-//!   `NoRequest` instead of being paired with a later request).
+//!   `NoRequest` instead of being paired with a later request). A response is never paired
+//!   with a request first seen after the response started (request start `ts` later than
+//!   the response's): it gets `NoRequest` and the later request waits for the next response.
 //! - Exchanges are emitted in queue order once both messages are complete; evicted
 //!   requests, tunnels and connection ends flush at once.
 //! - Each direction is in one of three states: seeking a message start, accumulating a head
 //!   (only when it is split across data chunks; bounded by `max_header_bytes`), or counting
-//!   a body. A message start is a complete request line (`token SP target SP HTTP/1.x`) for
-//!   requests, at the beginning of a line, or `HTTP/1.x SP` anywhere for responses (after a
+//!   a body. A message start is a complete request line (`method SP target SP HTTP/1.x`,
+//!   ending in CRLF or LF) for requests, or `HTTP/1.x SP` anywhere for responses (after a
 //!   gap, the next response usually follows the lost body's last byte directly): this is the
 //!   only thing the parser resynchronises on after a gap, a malformed message, or a
 //!   mid-stream start. Empty lines between messages are ignored (RFC 9112 §2.2).
+//! - Request starts. At a clean message boundary (the first byte of the direction, or right
+//!   after a complete message) the method may be any token. Once the position is uncertain
+//!   (after a gap, a malformed request or chunked body, or once bytes have been skipped,
+//!   which is how a mid-stream start shows) until the next request line is found, the
+//!   method must look like one: at a line start a registered method or an all-uppercase
+//!   token of letters, `-` and `_` of at most 20 bytes; and a request line may also begin in
+//!   the middle of a line (a request glued to the end of an orphaned body), but there only
+//!   with a registered method (`detect::KNOWN_METHODS`) followed by SP. The earliest
+//!   candidate followed by a whole request line wins; a candidate cut by the end of a chunk
+//!   (including a tail that is the prefix of a registered method) is held and, if it fails,
+//!   later candidates inside it are tried. Bytes before the start are counted as skipped
+//!   (`ParserStats`).
+//! - A gap in the request direction is reported on the next request (`RequestGap`, "bytes
+//!   missing before this request") only when that request starts right after it; when bytes
+//!   are skipped in between, the gap belonged to the message they were part of (whose
+//!   response then shows as `NoRequest`). A response gap is always reported on the next
+//!   response.
 //! - Times: a message's start is the `ts` of the data call holding its first byte, its end
 //!   the `ts` of the call holding its last byte (for a body ended by FIN, the last data call).
 //! - Response framing follows RFC 9112 §6.3 in order: a response to HEAD, and 1xx, 204 and
@@ -31,7 +50,9 @@
 
 use crate::body::{Body, Framing, GapEffect};
 use crate::decode::{ContentDecoder, DecodeError};
-use crate::detect::{check_request_line, check_status_start, Check};
+use crate::detect::{
+    check_request_start, check_status_start, find_request_start, Check, Found, MethodRule,
+};
 use crate::head::{
     chunked_is_final, content_length, find_byte, parse_request, parse_response, ContentLength,
     HeadScan,
@@ -115,6 +136,14 @@ struct Side {
     line_start: bool,
     /// While seeking: whether bytes were already skipped in this resynchronisation.
     resyncing: bool,
+    /// The position in the stream is uncertain (after a gap, a malformed message or skipped
+    /// bytes) until the next message start is found: request starts are checked strictly.
+    lost: bool,
+    /// The method rule of the candidate request line held in `buf`.
+    rule: MethodRule,
+    /// Where each data chunk after the first begins in `buf` while it holds a candidate
+    /// request line, with that chunk's `ts`.
+    marks: Vec<(usize, Timestamp)>,
     /// Bytes lost between messages, reported on the next message.
     gap_before: u64,
     /// The `ts` of the last data call.
@@ -130,6 +159,9 @@ impl Side {
             ts: Timestamp::default(),
             line_start: true,
             resyncing: false,
+            lost: false,
+            rule: MethodRule::Token,
+            marks: Vec::new(),
             gap_before: 0,
             last_ts: Timestamp::default(),
         }
@@ -142,6 +174,34 @@ impl Side {
         self.scan = HeadScan::default();
         self.line_start = line_start;
         self.resyncing = false;
+        self.marks.clear();
+    }
+
+    /// Drops the first `n` bytes of a buffered candidate: `ts` becomes that of the chunk
+    /// holding the new first byte.
+    fn drop_front(&mut self, n: usize) {
+        self.buf.drain(..n.min(self.buf.len()));
+        let mut ts = self.ts;
+        self.marks.retain_mut(|(at, t)| {
+            if *at <= n {
+                ts = *t;
+                false
+            } else {
+                *at -= n;
+                true
+            }
+        });
+        self.ts = ts;
+    }
+
+    /// A buffered candidate request line is complete: its head is being accumulated.
+    fn accept_buffered(&mut self) {
+        self.state = State::Head;
+        self.scan = HeadScan::default();
+        // The candidate holds exactly the start line: no empty line in it.
+        let _ = self.scan.scan(&self.buf);
+        self.marks.clear();
+        self.lost = false;
     }
 }
 
@@ -257,12 +317,14 @@ impl Http1Connection {
             return;
         }
         let side = &mut self.sides[dir.index()];
+        side.lost = true;
         match std::mem::replace(&mut side.state, State::Seek) {
             State::Seek => {
                 let carried = side.buf.len();
                 side.seek(true);
-                side.gap_before = side.gap_before.saturating_add(len);
                 self.skip(dir, carried);
+                let side = &mut self.sides[dir.index()];
+                side.gap_before = side.gap_before.saturating_add(len);
             }
             State::Head => {
                 let got = side.buf.len();
@@ -279,6 +341,7 @@ impl Http1Connection {
                 match effect {
                     GapEffect::Absorbed => {
                         side.state = State::Body { body, seq };
+                        side.lost = false;
                         if let Some(e) = self.entry(seq) {
                             e.note(gap_reason(dir), detail(len));
                         }
@@ -345,6 +408,7 @@ impl Http1Connection {
         for side in &mut self.sides {
             side.seek(true);
             side.gap_before = 0;
+            side.lost = false;
         }
     }
 
@@ -446,6 +510,11 @@ impl Http1Connection {
             return;
         }
         let side = &mut self.sides[dir.index()];
+        side.lost = true;
+        if is_request(dir) {
+            // The gap belonged to the message whose remains are skipped, not to the next.
+            side.gap_before = 0;
+        }
         if !side.resyncing {
             side.resyncing = true;
             self.stats.resyncs += 1;
@@ -455,21 +524,116 @@ impl Http1Connection {
 
     /// Seeking: finds the next message start in `data`, returning the bytes before it.
     fn seek(&mut self, dir: Direction, ts: Timestamp, data: &[u8]) -> usize {
-        let check: fn(&[u8]) -> Check = if is_request(dir) {
-            check_request_line
+        if is_request(dir) {
+            self.seek_request(ts, data)
         } else {
-            check_status_start
+            self.seek_response(ts, data)
+        }
+    }
+
+    /// Seeking a request line: at a clean boundary any token is a method; once the position
+    /// is uncertain (`Side::lost`) the rules of [`find_request_start`] apply.
+    fn seek_request(&mut self, ts: Timestamp, data: &[u8]) -> usize {
+        let dir = Direction::ClientToServer;
+        let side = &mut self.sides[dir.index()];
+        if !side.buf.is_empty() {
+            return self.continue_request_candidate(ts, data);
+        }
+        let mut pos = 0usize;
+        if side.line_start {
+            while matches!(data.get(pos), Some(b'\r' | b'\n')) {
+                pos += 1;
+            }
+        }
+        let rest = data.get(pos..).unwrap_or_default();
+        if rest.is_empty() {
+            return data.len();
+        }
+        let first = if side.lost {
+            MethodRule::Shaped
+        } else {
+            MethodRule::Token
         };
+        match find_request_start(rest, side.line_start, first) {
+            Found::At(at, _) => {
+                self.skip(dir, at);
+                let side = &mut self.sides[dir.index()];
+                side.state = State::Head;
+                side.scan = HeadScan::default();
+                side.ts = ts;
+                side.lost = false;
+                pos + at
+            }
+            Found::Partial(at, rule) => {
+                self.skip(dir, at);
+                let side = &mut self.sides[dir.index()];
+                side.buf
+                    .extend_from_slice(rest.get(at..).unwrap_or_default());
+                side.rule = rule;
+                side.ts = ts;
+                data.len()
+            }
+            Found::Nothing => {
+                self.skip(dir, rest.len());
+                self.sides[dir.index()].line_start = rest.last() == Some(&b'\n');
+                data.len()
+            }
+        }
+    }
+
+    /// Continues a candidate request line cut by the end of the previous chunk. When it
+    /// fails, a later candidate inside it (a registered method in the middle of the line)
+    /// may still succeed.
+    fn continue_request_candidate(&mut self, ts: Timestamp, data: &[u8]) -> usize {
+        let dir = Direction::ClientToServer;
+        let side = &mut self.sides[dir.index()];
+        let take = find_byte(b'\n', data).map_or(data.len(), |lf| lf + 1);
+        side.marks.push((side.buf.len(), ts));
+        side.buf
+            .extend_from_slice(data.get(..take).unwrap_or_default());
+        match check_request_start(&side.buf, side.rule) {
+            Check::Yes => side.accept_buffered(),
+            Check::More => {}
+            Check::No => {
+                let later = side.buf.get(1..).unwrap_or_default();
+                match find_request_start(later, false, MethodRule::Known) {
+                    Found::At(at, _) => {
+                        side.drop_front(at + 1);
+                        self.skip(dir, at + 1);
+                        self.sides[dir.index()].accept_buffered();
+                    }
+                    Found::Partial(at, rule) => {
+                        side.drop_front(at + 1);
+                        side.rule = rule;
+                        self.skip(dir, at + 1);
+                    }
+                    Found::Nothing => {
+                        let n = side.buf.len();
+                        side.line_start = side.buf.last() == Some(&b'\n');
+                        side.buf.clear();
+                        side.marks.clear();
+                        self.skip(dir, n);
+                    }
+                }
+            }
+        }
+        take
+    }
+
+    /// Seeking a response: `HTTP/1.x SP` anywhere.
+    fn seek_response(&mut self, ts: Timestamp, data: &[u8]) -> usize {
+        let dir = Direction::ServerToClient;
         let side = &mut self.sides[dir.index()];
         if !side.buf.is_empty() {
             // Continue a candidate start line cut by the previous chunk.
             let take = find_byte(b'\n', data).map_or(data.len(), |lf| lf + 1);
             side.buf
                 .extend_from_slice(data.get(..take).unwrap_or_default());
-            match check(&side.buf) {
+            match check_status_start(&side.buf) {
                 Check::Yes => {
                     side.state = State::Head;
                     side.scan = HeadScan::default();
+                    side.lost = false;
                     // The candidate holds exactly the start line: no empty line in it.
                     let _ = side.scan.scan(&side.buf);
                 }
@@ -488,13 +652,8 @@ impl Http1Connection {
             let side = &mut self.sides[dir.index()];
             if !side.line_start {
                 let rest = data.get(pos..).unwrap_or_default();
-                // A request starts at a line start; a response may follow a body directly.
-                let next = if is_request(dir) {
-                    find_byte(b'\n', rest).map(|lf| lf + 1)
-                } else {
-                    find_byte(b'H', rest)
-                };
-                match next {
+                // A response may follow a body directly.
+                match find_byte(b'H', rest) {
                     Some(n) => {
                         side.line_start = true;
                         self.skip(dir, n);
@@ -514,11 +673,12 @@ impl Http1Connection {
             if rest.is_empty() {
                 return data.len();
             }
-            match check(rest) {
+            match check_status_start(rest) {
                 Check::Yes => {
                     side.state = State::Head;
                     side.scan = HeadScan::default();
                     side.ts = ts;
+                    side.lost = false;
                     return pos;
                 }
                 Check::More => {
@@ -527,12 +687,10 @@ impl Http1Connection {
                     return data.len();
                 }
                 Check::No => {
+                    // Not a response start here: look for the next one after this byte.
                     side.line_start = false;
-                    if !is_request(dir) {
-                        // Not a response start here: look for the next one after this byte.
-                        self.skip(dir, 1);
-                        pos += 1;
-                    }
+                    self.skip(dir, 1);
+                    pos += 1;
                 }
             }
         }
@@ -607,6 +765,7 @@ impl Http1Connection {
             Err((used, detail)) => {
                 if let State::Body { body, seq } = std::mem::replace(&mut side.state, State::Seek) {
                     side.seek(false);
+                    side.lost = true;
                     let note = Incomplete {
                         reason: Why::Malformed,
                         detail: format!("chunked body: {detail}"),
@@ -691,7 +850,9 @@ impl Http1Connection {
         detail: String,
         out: &mut impl FnMut(Exchange),
     ) {
-        let ts = self.sides[dir.index()].ts;
+        let side = &mut self.sides[dir.index()];
+        side.lost = true;
+        let ts = side.ts;
         if is_request(dir) {
             self.make_room(out);
             let mut e = self.new_entry();
@@ -770,10 +931,12 @@ impl Http1Connection {
             }
         }
         let idx = self.queue.iter().position(|e| !e.response_started);
+        // A request first seen after this response started cannot be what it answers.
+        let sent_before = |e: &&mut Pending| e.times.request_start.is_none_or(|at| at <= ts);
         let detail = if self.evicted > 0 {
             self.evicted -= 1;
             "its request was dropped from the full pending queue"
-        } else if let Some(e) = idx.and_then(|i| self.queue.get_mut(i)) {
+        } else if let Some(e) = idx.and_then(|i| self.queue.get_mut(i)).filter(sent_before) {
             e.response_started = true;
             e.times.response_start = Some(ts);
             return e.seq;
@@ -1009,6 +1172,13 @@ mod tests {
             let out = &mut self.out;
             self.conn
                 .data(dir, Timestamp(self.ts), bytes, &mut |e| out.push(e));
+            self
+        }
+        /// Data with an explicit `ts` (processing order differing from capture order).
+        fn data_at(&mut self, dir: Direction, ts: i64, bytes: &[u8]) -> &mut Self {
+            let out = &mut self.out;
+            self.conn
+                .data(dir, Timestamp(ts), bytes, &mut |e| out.push(e));
             self
         }
         fn pieces(&mut self, dir: Direction, bytes: &[u8], n: usize) -> &mut Self {
@@ -1529,6 +1699,248 @@ mod tests {
                 resyncs: 1,
                 skipped_bytes: 21
             }
+        );
+    }
+
+    /// `n` bytes of lowercase hex without line breaks, like the orphaned body in loss.pcap.
+    fn hex_body(n: usize) -> Vec<u8> {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                b"0123456789abcdef"[(x % 16) as usize]
+            })
+            .collect()
+    }
+
+    static MISSING: &[u8] = b"GET /missing HTTP/1.1\r\nHost: 127.0.0.1:18080\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n";
+    static CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+    static OK_20: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nreceived 4000 bytes\n";
+    static NOT_FOUND: &[u8] =
+        b"HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\nnot found";
+
+    /// The loss.pcap outcome: the lost POST's responses alone, then GET /missing ↔ 404.
+    fn assert_loss_outcome(out: &[Exchange], what: &str) {
+        assert_eq!(out.len(), 2, "{what}: {out:#?}");
+        let lost = &out[0];
+        assert!(lost.request.is_none(), "{what}");
+        assert_eq!(reasons(lost), [Why::NoRequest], "{what}");
+        let resp = lost.response.as_ref().unwrap();
+        assert_eq!(resp.status, 200, "{what}");
+        assert_eq!(resp.body.encoded, 20, "{what}");
+        assert_eq!(
+            resp.interim.iter().map(|i| i.status).collect::<Vec<_>>(),
+            [100],
+            "{what}"
+        );
+        let missing = &out[1];
+        let req = missing.request.as_ref().unwrap();
+        assert_eq!(
+            (req.method.as_str(), req.target.as_str()),
+            ("GET", "/missing"),
+            "{what}"
+        );
+        assert_eq!(missing.response.as_ref().unwrap().status, 404, "{what}");
+        assert!(
+            missing.incomplete.is_empty(),
+            "{what}: {:?}",
+            missing.incomplete
+        );
+    }
+
+    #[test]
+    fn lost_request_head_resyncs_on_a_request_glued_to_its_body() {
+        let body = hex_body(4000);
+        // Capture order: the 100 Continue before the body, the 200 before GET /missing.
+        for n in [1, 2, 3, 7, 64, 1448, 10_000] {
+            let mut t = T::new();
+            t.data(C, GET).data(S, OK_5);
+            t.out.clear();
+            t.gap(C, 180)
+                .data(S, CONTINUE)
+                .pieces(C, &body, n)
+                .data(S, OK_20)
+                .pieces(C, MISSING, n)
+                .data(S, NOT_FOUND);
+            assert_loss_outcome(&t.out, &format!("split {n}"));
+            assert_eq!(
+                t.conn.stats(),
+                ParserStats {
+                    resyncs: 1,
+                    skipped_bytes: 4000
+                },
+                "split {n}"
+            );
+        }
+        // Body and next request in the same stream bytes, cut anywhere; responses after.
+        let stream = [&body[..], MISSING].concat();
+        for n in [1, 2, 3, 5, 7, 9, 64, 1448, 10_000] {
+            let mut t = T::new();
+            t.gap(C, 180)
+                .data(S, CONTINUE)
+                .pieces(C, &stream, n)
+                .data(S, OK_20)
+                .data(S, NOT_FOUND);
+            assert_loss_outcome(&t.out, &format!("joined, split {n}"));
+            assert_eq!(t.conn.stats().skipped_bytes, 4000, "joined, split {n}");
+        }
+    }
+
+    #[test]
+    fn request_start_time_is_the_chunk_holding_the_method() {
+        let body = hex_body(100);
+        let mut t = T::new();
+        t.gap(C, 180)
+            .data(C, &body[..60])
+            .data(C, &[&body[60..], &b"GE"[..]].concat())
+            .data(C, &MISSING[2..])
+            .data(S, NOT_FOUND);
+        assert_eq!(t.out.len(), 1);
+        assert_eq!(t.out[0].request.as_ref().unwrap().target, "/missing");
+        assert_eq!(t.out[0].times.request_start, Some(Timestamp(3)));
+        assert!(t.out[0].incomplete.is_empty());
+        // A buffered candidate that fails gives way to a later one inside it.
+        let mut t = T::new();
+        t.gap(C, 10)
+            .data(C, b"GET /a b")
+            .data(C, b"c")
+            .data(C, b"cPOST /x HTTP/1.1\r\n\r\n")
+            .data(S, OK_5);
+        assert_eq!(t.out.len(), 1);
+        let req = t.out[0].request.as_ref().unwrap();
+        assert_eq!((req.method.as_str(), req.target.as_str()), ("POST", "/x"));
+        assert_eq!(t.out[0].times.request_start, Some(Timestamp(4)));
+        assert_eq!(t.conn.stats().skipped_bytes, 10);
+    }
+
+    #[test]
+    fn response_never_pairs_with_a_request_sent_after_it_started() {
+        // Processing order differs from capture order: the request bytes (ts 5) are handled
+        // before the responses that were on the wire earlier (ts 2 and 4).
+        let stream = [&hex_body(4000)[..], MISSING].concat();
+        let mut t = T::new();
+        t.gap(C, 180)
+            .data_at(C, 5, &stream)
+            .data_at(S, 2, CONTINUE)
+            .data_at(S, 4, OK_20)
+            .data_at(S, 6, NOT_FOUND);
+        assert_loss_outcome(&t.out, "request first");
+
+        // Without an interim response to hold the exchange open.
+        let mut t = T::new();
+        t.gap(C, 180)
+            .data_at(C, 5, &stream)
+            .data_at(S, 4, OK_5)
+            .data_at(S, 6, NOT_FOUND);
+        assert_eq!(t.out.len(), 2);
+        assert_eq!(reasons(&t.out[0]), [Why::NoRequest]);
+        assert!(t.out[1].incomplete.is_empty());
+
+        // Even in processing order: a response head split around a request's arrival.
+        let mut t = T::new();
+        t.data(S, b"HTTP/1.1 200 OK\r\nContent-")
+            .data(C, b"GET /b HTTP/1.1\r\n\r\n")
+            .data(S, b"Length: 5\r\n\r\nhello")
+            .data(S, OK_5);
+        assert_eq!(t.out.len(), 2);
+        assert!(t.out[0].request.is_none());
+        assert_eq!(reasons(&t.out[0]), [Why::NoRequest]);
+        assert_eq!(t.out[1].request.as_ref().unwrap().target, "/b");
+        assert!(t.out[1].incomplete.is_empty());
+
+        // Same timestamp: the request may have been sent first.
+        let mut t = T::new();
+        t.data_at(C, 3, GET).data_at(S, 3, OK_5);
+        assert!(t.out[0].incomplete.is_empty());
+    }
+
+    #[test]
+    fn any_token_is_a_method_at_a_clean_boundary() {
+        let mut t = T::new();
+        t.data(C, b"8a81c5GET /x HTTP/1.1\r\n\r\n").data(S, OK_5);
+        t.data(C, b"purge.all /y HTTP/1.1\r\n\r\n").data(S, OK_5);
+        // Split across chunks, still at a clean boundary.
+        t.data(C, b"x-lowercase-and-rather-long-met")
+            .data(C, b"hod /z HTTP/1.1\r\n\r\n")
+            .data(S, OK_5);
+        let methods: Vec<_> = t
+            .out
+            .iter()
+            .map(|e| e.request.as_ref().unwrap().method.clone())
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                "8a81c5GET",
+                "purge.all",
+                "x-lowercase-and-rather-long-method"
+            ]
+        );
+        assert!(t.out.iter().all(|e| e.incomplete.is_empty()));
+        assert_eq!(t.conn.stats(), ParserStats::default());
+    }
+
+    #[test]
+    fn resync_method_rules() {
+        // At a line start: any all-uppercase token; lowercase or overlong tokens are skipped.
+        let mut t = T::new();
+        t.gap(C, 50).data(
+            C,
+            b"junk\r\nbrew /pot HTTP/1.1\r\nTHIS_IS_A_VERY_LONG_ONE / HTTP/1.1\r\nBREW /pot HTTP/1.1\r\n\r\n",
+        );
+        t.data(S, OK_5);
+        assert_eq!(t.out.len(), 1);
+        assert_eq!(t.out[0].request.as_ref().unwrap().method, "BREW");
+        // In the middle of a line only a registered method counts.
+        let mut t = T::new();
+        t.gap(C, 50)
+            .data(
+                C,
+                b"abcBREW /pot HTTP/1.1\r\nxyzPROPPATCH /d HTTP/1.1\r\n\r\n",
+            )
+            .data(S, OK_5);
+        assert_eq!(t.out.len(), 1);
+        assert_eq!(t.out[0].request.as_ref().unwrap().method, "PROPPATCH");
+        assert_eq!(t.conn.stats().skipped_bytes, 26);
+        // The same after a malformed request (its body is skipped).
+        let mut t = T::new();
+        t.data(
+            C,
+            b"POST / HTTP/1.1\r\nContent-Length: x\r\n\r\nname=GET&v=1DELETE /r HTTP/1.1\r\n\r\n",
+        )
+        .data(S, OK_5)
+        .data(S, OK_5);
+        assert_eq!(t.out.len(), 2);
+        assert_eq!(reasons(&t.out[0]), [Why::Malformed]);
+        assert_eq!(t.out[1].request.as_ref().unwrap().method, "DELETE");
+        assert!(t.out[1].incomplete.is_empty());
+    }
+
+    #[test]
+    fn mid_line_method_without_a_version_is_body_text() {
+        let text = b"please GET /index.html now, then PUT /x HTTP/2.0 and GET / HTTP/1.x\r\n";
+        let mut t = T::new();
+        t.gap(C, 30)
+            .data(C, text)
+            .data(C, b"or GET /a HTTP/1.1 more\r\nGET /real HTTP/1.1\r\n\r\n")
+            .data(S, OK_5);
+        assert_eq!(t.out.len(), 1);
+        assert_eq!(t.out[0].request.as_ref().unwrap().target, "/real");
+        assert!(t.out[0].incomplete.is_empty());
+        assert_eq!(t.conn.stats().skipped_bytes, text.len() as u64 + 25);
+    }
+
+    #[test]
+    fn request_gap_directly_before_a_request_is_reported() {
+        let mut t = T::new();
+        t.data(C, GET).data(S, OK_5);
+        t.gap(C, 40).data(C, GET).data(S, OK_5);
+        assert_eq!(reasons(&t.out[1]), [Why::RequestGap]);
+        assert_eq!(
+            t.out[1].incomplete[0].detail,
+            "40 bytes missing before this request"
         );
     }
 
