@@ -14,7 +14,7 @@
 
 use crate::timings;
 use flow::FlowEvent;
-use http::{Detection, Exchange, Http1Config, Http1Connection};
+use http::{Detection, Exchange, Http1Config, Http1Connection, Start};
 use model::{ConnectionId, Direction, Handshake, HttpStats, Request, Timestamp, Transaction};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -439,19 +439,19 @@ impl Detector {
             (joined.as_slice(), s.carry_ts)
         };
         let carried = bytes.len() - data.len();
-        match find_start(bytes, s.line_start) {
-            Found::At(at) => {
+        match http::find_start(bytes, s.line_start) {
+            Start::Request(at) | Start::Response(at) => {
                 s.skipped += at as u64;
                 s.line_start = true;
                 let at_ts = if at < carried { first_ts } else { ts };
                 self.hold(dir, at_ts, bytes.get(at..).unwrap_or_default());
             }
-            Found::Partial(at) => {
+            Start::Partial(at) => {
                 s.skipped += at as u64;
                 s.carry_ts = if at < carried { first_ts } else { ts };
                 s.carry = bytes.get(at..).unwrap_or_default().to_vec();
             }
-            Found::Nothing => {
+            Start::Nothing => {
                 s.skipped += bytes.len() as u64;
                 s.line_start = bytes.last() == Some(&b'\n');
             }
@@ -469,41 +469,6 @@ impl Detector {
         }
         self.held.push(Held::Gap(dir, ts, len));
     }
-}
-
-/// Where a message start is in bytes that may begin in the middle of a message.
-#[derive(Debug, PartialEq, Eq)]
-enum Found {
-    /// A request or status line starts here.
-    At(usize),
-    /// The last line, from here, may still become a start line.
-    Partial(usize),
-    Nothing,
-}
-
-/// Looks for a request or status line at the first byte (when `line_start`) and after
-/// every line feed.
-fn find_start(bytes: &[u8], line_start: bool) -> Found {
-    let mut at = if line_start {
-        Some(0)
-    } else {
-        next_line(bytes, 0)
-    };
-    while let Some(pos) = at {
-        match http::detect(bytes.get(pos..).unwrap_or_default()) {
-            Detection::Request | Detection::Response => return Found::At(pos),
-            Detection::NeedMore => return Found::Partial(pos),
-            Detection::NotHttp => at = next_line(bytes, pos),
-        }
-    }
-    Found::Nothing
-}
-
-/// The index after the next line feed at or after `from`, if there are bytes after it.
-fn next_line(bytes: &[u8], from: usize) -> Option<usize> {
-    let lf = bytes.get(from..)?.iter().position(|&b| b == b'\n')?;
-    let next = from + lf + 1;
-    (next < bytes.len()).then_some(next)
 }
 
 /// Turns a completed exchange into a transaction with connection facts and timings.
@@ -645,26 +610,6 @@ mod tests {
             "example.com:443"
         );
         assert_eq!(url(&req("OPTIONS", "*", Some("h")), server), "http://h");
-    }
-
-    #[test]
-    fn find_start_after_partial_body() {
-        assert_eq!(
-            find_start(b"tail of a body\r\nHTTP/1.1 200 OK\r\n", true),
-            Found::At(16)
-        );
-        assert_eq!(
-            find_start(b"xx\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", false),
-            Found::At(3)
-        );
-        assert_eq!(find_start(b"GET / HTTP/1.1\r\n", true), Found::At(0));
-        // Not at a line start: the first line does not count.
-        assert_eq!(find_start(b"GET / HTTP/1.1\r\n", false), Found::Nothing);
-        assert_eq!(find_start(b"body\nHTTP/1.", true), Found::Partial(5));
-        assert_eq!(
-            find_start(b"\x16\x03\x01\x02\x00binary", true),
-            Found::Nothing
-        );
     }
 
     #[test]

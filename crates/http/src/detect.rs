@@ -323,6 +323,57 @@ pub fn detect(data: &[u8]) -> Detection {
     }
 }
 
+/// Where a message may start, in bytes that can begin in the middle of a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// A request line starts at this offset.
+    Request(usize),
+    /// A status line starts at this offset.
+    Response(usize),
+    /// From this offset to the end the bytes may still become a start line.
+    Partial(usize),
+    /// No start line, and nothing at the end that could become one.
+    Nothing,
+}
+
+/// Finds the earliest message start in `data` by the rules the parser resynchronises with
+/// after a gap: a request line at the first byte (when `line_start`) or after a line feed
+/// whose method is shaped like one, or a registered method glued to the end of a line
+/// ([`find_request_start`]); a status line `HTTP/1.x NNN` anywhere (a response may follow
+/// the last byte of a body directly). For a capture that begins mid-connection.
+pub fn find_start(data: &[u8], line_start: bool) -> Start {
+    let mut partial: Option<usize> = None;
+    let mut request = None;
+    match find_request_start(data, line_start, MethodRule::Shaped) {
+        Found::At(at, _) => request = Some(at),
+        Found::Partial(at, _) => partial = Some(at),
+        Found::Nothing => {}
+    }
+    let limit = request.unwrap_or(data.len());
+    let mut from = 0usize;
+    while let Some(h) = crate::head::find_byte(b'H', data.get(from..limit).unwrap_or_default()) {
+        let at = from + h;
+        let rest = data.get(at..).unwrap_or_default();
+        let status = match check_status_start(rest) {
+            Check::Yes => status_code_follows(rest.get(9..).unwrap_or_default()),
+            other => other,
+        };
+        match status {
+            Check::Yes => return Start::Response(at),
+            Check::More => {
+                partial = Some(partial.map_or(at, |p| p.min(at)));
+                break;
+            }
+            Check::No => from = at + 1,
+        }
+    }
+    match (request, partial) {
+        (Some(at), _) => Start::Request(at),
+        (None, Some(at)) => Start::Partial(at),
+        (None, None) => Start::Nothing,
+    }
+}
+
 /// Three digits after `HTTP/1.x SP`.
 fn status_code_follows(rest: &[u8]) -> Check {
     for &b in rest.iter().take(3) {
@@ -466,5 +517,42 @@ mod tests {
         assert_eq!(check_status_start(b"HTTP/1.1 abc"), Check::Yes);
         assert_eq!(check_status_start(b"HTTP/1.1"), Check::More);
         assert_eq!(check_status_start(b"HTTP/2 200"), Check::No);
+    }
+
+    #[test]
+    fn find_start_in_mid_stream_bytes() {
+        assert_eq!(
+            find_start(b"tail of a body\r\nHTTP/1.1 200 OK\r\n", true),
+            Start::Response(16)
+        );
+        assert_eq!(
+            find_start(b"bodyHTTP/1.1 404 Not Found\r\n", false),
+            Start::Response(4)
+        );
+        assert_eq!(
+            find_start(b"xx\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", false),
+            Start::Request(3)
+        );
+        assert_eq!(find_start(b"GET / HTTP/1.1\r\n", true), Start::Request(0));
+        assert_eq!(
+            find_start(b"8a81c5adc8GET /missing HTTP/1.1\r\n", true),
+            Start::Request(10)
+        );
+        // An odd token at a line start is not taken from mid-stream bytes.
+        assert_eq!(
+            find_start(b"x\nfoo.bar / HTTP/1.1\r\n", false),
+            Start::Nothing
+        );
+        assert_eq!(find_start(b"body\nHTTP/1.", true), Start::Partial(5));
+        assert_eq!(find_start(b"body HTTP/1.1 abc\n", true), Start::Nothing);
+        assert_eq!(
+            find_start(b"\x16\x03\x01\x02\x00binary", true),
+            Start::Nothing
+        );
+        // The earliest start wins.
+        assert_eq!(
+            find_start(b"HTTP/1.1 200 OK\r\n\r\nGET / HTTP/1.1\r\n", true),
+            Start::Response(0)
+        );
     }
 }

@@ -23,7 +23,7 @@ pub mod fuzzing;
 mod head;
 
 pub use conn::Http1Connection;
-pub use detect::{detect, Detection};
+pub use detect::{detect, find_start, Detection, Start};
 
 /// Limits of one connection's parser.
 #[derive(Clone, Debug)]
