@@ -7,7 +7,10 @@
 //! the rest of the crate it panics, on purpose: a panic is how a fuzzer reports a violation.
 //!
 //! Input: 5-byte records (a trailing partial record is ignored), each one segment:
-//! - byte 0: TCP flags (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, URG 0x20);
+//! - byte 0: TCP flags (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, URG 0x20); the
+//!   acknowledgement number is the peer's next sequence number (so it covers bytes the input
+//!   skipped: capture loss), made stale by the payload length when 0x40 is set and ahead by
+//!   it (acking bytes not yet, or never, seen) when 0x80 is set;
 //! - byte 1: bits 0–1 the connection (mod 3), bit 2 the direction (1 = from the server
 //!   address), bit 3 "snapped" (the IP header claims 8 more bytes than captured), bits 4–7 the
 //!   time step since the previous record;
@@ -126,6 +129,11 @@ impl Checker {
 
 /// Runs the interpreter over `input` and panics if any invariant breaks.
 pub fn run(input: &[u8]) {
+    run_stats(input);
+}
+
+/// [`run`], returning the table's counters.
+fn run_stats(input: &[u8]) -> model::TcpStats {
     let mut table = FlowTable::new(FlowConfig {
         max_buffer_per_direction: 64,
         max_connections: 2,
@@ -143,6 +151,11 @@ pub fn run(input: &[u8]) {
         let snapped = r[1] & 8 != 0;
         ts += i64::from(r[1] >> 4);
         let flags = wire::TcpFlags(r[0] & 0x3f);
+        let ack_shift = match r[0] >> 6 {
+            1 => u32::from(r[4]).wrapping_neg(),
+            2 => u32::from(r[4]),
+            _ => 0,
+        };
         let seq = cursor[conn][dir].wrapping_add(i16::from_le_bytes([r[2], r[3]]) as u32);
         let len = usize::from(r[4]);
         let data_seq = seq.wrapping_add(u32::from(flags.syn()));
@@ -164,7 +177,7 @@ pub fn run(input: &[u8]) {
             src_port: src.port(),
             dst_port: dst.port(),
             seq,
-            ack: cursor[conn][1 - dir],
+            ack: cursor[conn][1 - dir].wrapping_add(ack_shift),
             flags,
             window: 65535,
             payload: &payload[..len],
@@ -183,6 +196,7 @@ pub fn run(input: &[u8]) {
         (checker.gaps, checker.gap_bytes),
         "gap counters"
     );
+    stats.clone()
 }
 
 #[cfg(test)]
@@ -201,12 +215,31 @@ mod tests {
         0x11, 0x14, 20, 0, 0, // server FIN (delta +20: after both halves)
     ];
 
+    /// A conversation whose server loses segments the client acknowledges (also in the corpus
+    /// as `a26c1005…`): a lost middle segment, a stale ack, an ack ahead of everything, a lost
+    /// segment before buffered data, then FINs.
+    static ACKED_LOSS: [u8; 90] = [
+        0x02, 0x10, 0x00, 0x00, 0x00, 0x12, 0x14, 0x00, 0x00, 0x00, 0x10, 0x10, 0x00, 0x00, 0x00,
+        0x18, 0x10, 0x00, 0x00, 0x0a, 0x18, 0x14, 0x00, 0x00, 0x14, 0x18, 0x14, 0x14, 0x00, 0x14,
+        0x58, 0x10, 0x00, 0x00, 0x0a, 0x18, 0x10, 0x00, 0x00, 0x0a, 0x18, 0x14, 0x00, 0x00, 0x05,
+        0x90, 0x10, 0x00, 0x00, 0x03, 0x18, 0x14, 0x00, 0x00, 0x07, 0x18, 0x14, 0x1e, 0x00, 0x04,
+        0x10, 0x10, 0x00, 0x00, 0x01, 0x18, 0x14, 0x00, 0x00, 0x06, 0x01, 0x14, 0x00, 0x00, 0x00,
+        0x11, 0x10, 0x00, 0x00, 0x00, 0x10, 0x14, 0x00, 0x00, 0x00, 0x10, 0x10, 0x00, 0x00, 0x00,
+    ];
+
     #[test]
     fn interpreter_accepts_a_whole_conversation_and_any_prefix() {
         for end in 0..=CONVERSATION.len() {
             run(&CONVERSATION[..end]);
         }
         run(&[0xff; 64]);
+    }
+
+    #[test]
+    fn acked_capture_loss_seed_gives_up_holes_without_overflow() {
+        let stats = run_stats(&ACKED_LOSS);
+        assert_eq!(stats.overflow_bytes, 0);
+        assert!(stats.gaps >= 3, "{stats:?}");
     }
 
     #[test]

@@ -10,6 +10,9 @@
 //! - Per direction, `Data` and `Gap` events tile the stream from offset 0 in order, each
 //!   starting where the previous one ended, none empty; `End` (at most one) follows them all.
 //! - Bytes are delivered once, first-seen bytes winning over later retransmissions.
+//! - A hole the peer has acknowledged (the bytes were received but not captured) becomes a
+//!   `Gap` as soon as the acknowledgement is seen, not when the connection closes, so both
+//!   directions stay in causal order.
 //! - In-order segments are delivered as slices of the packet, without copying or allocating;
 //!   only out-of-order data is copied, bounded by [`FlowConfig::max_buffer_per_direction`].
 //!
@@ -76,13 +79,16 @@ pub enum FlowEvent<'a> {
     },
     /// In-order bytes at stream `offset` (bytes since the first payload byte of that
     /// direction; offsets are u64 so they never wrap). `ts` = capture time of the packet that
-    /// made them deliverable.
+    /// made them deliverable, except for buffered bytes released because the hole before them
+    /// was given up (acknowledged capture loss, buffer overflow): they carry their own capture
+    /// time, which may be earlier than events already emitted.
     Data {
         /// The connection.
         conn: ConnectionId,
         /// Which way the bytes went.
         dir: Direction,
-        /// Capture time of the packet that made them deliverable.
+        /// Capture time of the packet that made them deliverable (or, when released by a
+        /// given-up hole, of the packet that carried them).
         ts: Timestamp,
         /// Stream offset of `data[0]`.
         offset: u64,
@@ -95,7 +101,8 @@ pub enum FlowEvent<'a> {
         conn: ConnectionId,
         /// Which way the missing bytes went.
         dir: Direction,
-        /// Capture time of the packet (or close) that gave up on them.
+        /// Capture time of the packet (the acknowledgement, the overflowing segment, or the
+        /// close) that gave up on them.
         ts: Timestamp,
         /// Stream offset of the first missing byte.
         offset: u64,

@@ -24,6 +24,29 @@
 //!   until the buffer fits. `overflow_bytes` counts the bytes of such holes, i.e. the bytes we
 //!   stopped waiting for (they are in `gaps`/`gap_bytes` too); a retransmission filling them
 //!   later is dropped as already passed.
+//! - **Acknowledged capture loss** (Wireshark's "ACKed segment that wasn't captured"): the
+//!   highest acknowledgement the peer sent is kept as an offset of this direction (unwrapped
+//!   like sequence numbers; ignored until the base is known, when not beyond `next`, and when
+//!   more than 2³⁰ beyond it). Bytes the peer acknowledged were received, so a hole below the
+//!   acknowledged offset will never be filled: when the ACK-carrying segment is processed
+//!   (before its own payload), every hole up to `min(ack, FIN)` becomes a Gap at once, and the
+//!   buffered data between them is delivered as on overflow (counted in `gaps`/`gap_bytes`,
+//!   not in `overflow_bytes`). With nothing buffered the Gap reaches the acknowledged offset
+//!   at once, so the next data is contiguous; except that exactly one acknowledged position
+//!   past everything, with no FIN seen, is taken for the uncaptured FIN (which takes a
+//!   sequence number but no stream byte) and held: it becomes a Gap only if a later segment
+//!   lies beyond it. A segment arriving beyond an already-acknowledged hole releases it the
+//!   same way. The SYN needs no care: offset 0 is ISN+1. Caveat: data captured *after* its
+//!   own acknowledgement (merged captures, cross-interface reordering) has already been
+//!   reported as a Gap and is dropped like a late retransmission.
+//! - **Timestamps**: `Data` of a segment delivered on arrival, or of buffered segments made
+//!   contiguous by a late (reordered) segment filling the hole, carries that arriving
+//!   packet's time. Buffered data released because a hole was given up (acknowledged loss or
+//!   buffer overflow) carries its own capture time, so it can be earlier than the `Gap`
+//!   before it, whose time is the packet that gave up (the ACK, or the overflowing segment).
+//!   Events emitted while closing carry the close's time (see the `table` module).
+//! - **Retransmitted FINs**: a bare FIN after the first one is counted in
+//!   `retransmitted_segments` and otherwise ignored.
 //! - **FIN**: the first FIN seen fixes the end of the stream. `End` is emitted once delivery
 //!   reaches it; when the connection closes earlier, the rest up to the FIN becomes a Gap
 //!   first. After `End` the direction accepts nothing more.
@@ -40,18 +63,31 @@ pub(crate) struct Tag {
     pub ts: Timestamp,
 }
 
-/// Copied bytes ahead of a hole, or a range the capture snapped away.
+/// Acknowledgements further than this beyond the delivery point are ignored as bogus: a real
+/// sender never has more than the largest TCP window (2³⁰ bytes) unacknowledged.
+const MAX_ACK_AHEAD: i32 = 1 << 30;
+
+/// What a buffered chunk holds.
 #[derive(Debug)]
-enum Chunk {
+enum Kind {
+    /// Copied bytes ahead of a hole.
     Bytes(Vec<u8>),
+    /// A range the capture snapped away.
     Missing(u64),
+}
+
+/// A buffered chunk and the capture time of the segment it came from.
+#[derive(Debug)]
+struct Chunk {
+    ts: Timestamp,
+    kind: Kind,
 }
 
 impl Chunk {
     fn len(&self) -> u64 {
-        match self {
-            Chunk::Bytes(b) => b.len() as u64,
-            Chunk::Missing(n) => *n,
+        match &self.kind {
+            Kind::Bytes(b) => b.len() as u64,
+            Kind::Missing(n) => *n,
         }
     }
 }
@@ -111,6 +147,9 @@ pub(crate) struct Stream {
     buffered: usize,
     /// Offset of the FIN, once seen.
     fin: Option<u64>,
+    /// Highest offset the peer acknowledged (0 until an ACK beyond `next` is seen). Only
+    /// meaningful while `acked > next`: bytes up to it were received by the peer.
+    acked: u64,
     /// `End` was emitted (or the connection closed): nothing more is accepted.
     ended: bool,
 }
@@ -154,7 +193,14 @@ impl Stream {
         out: &mut impl FnMut(FlowEvent<'_>),
     ) {
         let len = (data.len() as u64).saturating_add(missing);
-        if self.ended || (len == 0 && !fin) {
+        if len == 0 && (!fin || self.fin.is_some()) {
+            if fin {
+                // A bare FIN again: the first one already fixed the end of the stream.
+                stats.retransmitted_segments += 1;
+            }
+            return;
+        }
+        if self.ended {
             return;
         }
         let base = *self.base.get_or_insert(seq);
@@ -177,18 +223,79 @@ impl Stream {
                 let piece =
                     clip_front(u64::try_from(from).unwrap_or(u64::MAX), data, missing, skip);
                 if piece.start == self.next {
-                    self.deliver(tag, piece, stats, out);
+                    self.deliver(tag, piece, false, stats, out);
                 } else {
-                    let (overlapped, inserted) = self.buffer(piece);
+                    let (overlapped, inserted) = self.buffer(piece, tag.ts);
                     repeated |= overlapped;
                     if inserted {
                         stats.out_of_order_segments += 1;
+                    }
+                    if self.acked > self.next {
+                        // Ahead of a hole the peer has already acknowledged.
+                        self.release_acked(tag, stats, out);
                     }
                     self.enforce_limit(tag, max_buffer, stats, out);
                 }
             }
             if repeated {
                 stats.retransmitted_segments += 1;
+            }
+        }
+        if self.acked > self.next {
+            // A FIN beyond a held acknowledged byte (see `release_acked`).
+            self.release_acked(tag, stats, out);
+        }
+        self.check_fin(tag, out);
+    }
+
+    /// The peer acknowledged everything before sequence number `ack` (a segment of the other
+    /// direction with the ACK flag). Bytes acknowledged beyond `next` were received by the peer
+    /// but not captured: they will never come, so they become a Gap now and the buffered data
+    /// after them is delivered. Ignored until the base is known, and when not beyond `next`
+    /// (the common case: one comparison).
+    pub fn ack(
+        &mut self,
+        tag: Tag,
+        ack: u32,
+        stats: &mut TcpStats,
+        out: &mut impl FnMut(FlowEvent<'_>),
+    ) {
+        let Some(base) = self.base else {
+            return;
+        };
+        // Unwrapped like sequence numbers: how far the ack lies beyond `next`.
+        let ahead = ack.wrapping_sub(base).wrapping_sub(self.next as u32) as i32;
+        if ahead <= 0 || ahead > MAX_ACK_AHEAD || self.ended {
+            return;
+        }
+        let at = self.next.saturating_add(ahead.unsigned_abs().into());
+        self.acked = self.acked.max(at);
+        self.release_acked(tag, stats, out);
+    }
+
+    /// Gives up the holes below the acknowledged offset (never past the FIN, which takes a
+    /// sequence number but no stream byte), delivering the buffered data between them with
+    /// its own capture times. When nothing is buffered, the gap reaches the acknowledged
+    /// offset at once, except for exactly one byte without a FIN seen: that is most likely
+    /// the uncaptured FIN itself, so it is held until a later segment shows otherwise.
+    fn release_acked(
+        &mut self,
+        tag: Tag,
+        stats: &mut TcpStats,
+        out: &mut impl FnMut(FlowEvent<'_>),
+    ) {
+        let limit = self.acked.min(self.fin.unwrap_or(u64::MAX));
+        while self.next < limit {
+            let hole_end = match self.pending.first_key_value() {
+                Some((&k, _)) => k.min(limit),
+                None if self.fin.is_none() && limit - self.next == 1 => break,
+                None => limit,
+            };
+            let before = self.next;
+            self.gap(tag, hole_end.saturating_sub(self.next), stats, out);
+            self.deliver(tag, Piece::EMPTY, true, stats, out);
+            if self.next == before {
+                break;
             }
         }
         self.check_fin(tag, out);
@@ -208,7 +315,7 @@ impl Stream {
         }
         while let Some((&k, _)) = self.pending.first_key_value() {
             self.gap(tag, k.saturating_sub(self.next), stats, out);
-            self.deliver(tag, Piece::EMPTY, stats, out);
+            self.deliver(tag, Piece::EMPTY, false, stats, out);
         }
         if let Some(fin) = self.fin {
             self.gap(tag, fin.saturating_sub(self.next), stats, out);
@@ -225,11 +332,13 @@ impl Stream {
     }
 
     /// Delivers `piece` (which starts at `next`, or is empty) merged with the buffered chunks
-    /// that become contiguous, buffered bytes winning where both cover a position.
+    /// that become contiguous, buffered bytes winning where both cover a position. Buffered
+    /// chunks carry their own capture time when `own_ts`, else `tag`'s.
     fn deliver(
         &mut self,
         tag: Tag,
         piece: Piece<'_>,
+        own_ts: bool,
         stats: &mut TcpStats,
         out: &mut impl FnMut(FlowEvent<'_>),
     ) {
@@ -240,13 +349,21 @@ impl Stream {
                     break;
                 };
                 let skip = self.next - k;
-                match chunk {
-                    Chunk::Bytes(bytes) => {
+                let t = if own_ts {
+                    Tag {
+                        ts: chunk.ts,
+                        ..tag
+                    }
+                } else {
+                    tag
+                };
+                match chunk.kind {
+                    Kind::Bytes(bytes) => {
                         self.buffered = self.buffered.saturating_sub(bytes.len());
                         let from = usize::try_from(skip).unwrap_or(usize::MAX);
-                        self.data(tag, bytes.get(from..).unwrap_or(&[]), out);
+                        self.data(t, bytes.get(from..).unwrap_or(&[]), out);
                     }
-                    Chunk::Missing(n) => self.gap(tag, n.saturating_sub(skip), stats, out),
+                    Kind::Missing(n) => self.gap(t, n.saturating_sub(skip), stats, out),
                 }
                 continue;
             }
@@ -263,9 +380,9 @@ impl Stream {
         }
     }
 
-    /// Copies the parts of `piece` not already buffered. Returns (overlapped buffered bytes,
-    /// inserted new bytes).
-    fn buffer(&mut self, piece: Piece<'_>) -> (bool, bool) {
+    /// Copies the parts of `piece` (captured at `ts`) not already buffered. Returns
+    /// (overlapped buffered bytes, inserted new bytes).
+    fn buffer(&mut self, piece: Piece<'_>, ts: Timestamp) -> (bool, bool) {
         let end = piece.end();
         let mut cur = piece.start;
         let (mut overlapped, mut inserted) = (false, false);
@@ -290,13 +407,13 @@ impl Stream {
                 let (bytes, missing) = piece.part(cur, stop);
                 if !bytes.is_empty() {
                     self.buffered = self.buffered.saturating_add(bytes.len());
-                    self.pending.insert(cur, Chunk::Bytes(bytes.to_vec()));
+                    let kind = Kind::Bytes(bytes.to_vec());
+                    self.pending.insert(cur, Chunk { ts, kind });
                 }
                 if missing > 0 {
-                    self.pending.insert(
-                        cur.saturating_add(bytes.len() as u64),
-                        Chunk::Missing(missing),
-                    );
+                    let kind = Kind::Missing(missing);
+                    self.pending
+                        .insert(cur.saturating_add(bytes.len() as u64), Chunk { ts, kind });
                 }
                 inserted = true;
             }
@@ -326,7 +443,7 @@ impl Stream {
             let hole = k.saturating_sub(self.next);
             stats.overflow_bytes = stats.overflow_bytes.saturating_add(hole);
             self.gap(tag, hole, stats, out);
-            self.deliver(tag, Piece::EMPTY, stats, out);
+            self.deliver(tag, Piece::EMPTY, true, stats, out);
         }
     }
 
@@ -729,6 +846,212 @@ mod tests {
             feed(&mut s, &mut st, 3, b"", 0, true, NO_LIMIT),
             [end(false)]
         );
+    }
+
+    /// The peer acknowledges sequence number `seq` at time `ts`; returns events and their times.
+    fn ack(s: &mut Stream, stats: &mut TcpStats, seq: u32, ts: i64) -> Vec<(Ev, Timestamp)> {
+        let mut ev = Vec::new();
+        let tag = Tag {
+            ts: Timestamp(ts),
+            ..TAG
+        };
+        s.ack(tag, seq, stats, &mut |e| {
+            let at = match e {
+                FlowEvent::Data { ts, .. }
+                | FlowEvent::Gap { ts, .. }
+                | FlowEvent::End { ts, .. } => ts,
+                _ => Timestamp(-1),
+            };
+            ev.push((Ev::from(&e), at))
+        });
+        ev
+    }
+
+    /// Events of [`ack`] without their times.
+    fn ack_ev(s: &mut Stream, stats: &mut TcpStats, seq: u32) -> Vec<Ev> {
+        ack(s, stats, seq, 9).into_iter().map(|(e, _)| e).collect()
+    }
+
+    #[test]
+    fn acked_hole_becomes_a_gap_and_releases_buffered_data_with_its_own_time() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT);
+        // "cd" (offsets 2..4) was not captured; "ef" and, after another lost byte, "h" were.
+        feed(&mut s, &mut st, 5, b"ef", 0, false, NO_LIMIT);
+        feed(&mut s, &mut st, 8, b"h", 0, false, NO_LIMIT);
+        // The peer has everything up to offset 8: both holes are capture loss.
+        assert_eq!(
+            ack(&mut s, &mut st, 9, 20),
+            [
+                (gap(1, C2S, 2, 2), Timestamp(20)),
+                (data(1, C2S, 4, b"ef"), Timestamp(7)),
+                (gap(1, C2S, 6, 1), Timestamp(20)),
+                (data(1, C2S, 7, b"h"), Timestamp(7)),
+            ]
+        );
+        assert_eq!(
+            (st.gaps, st.gap_bytes, st.overflow_bytes, s.buffered),
+            (2, 3, 0, 0)
+        );
+        // The lost bytes retransmitted later are old news.
+        assert_eq!(feed(&mut s, &mut st, 3, b"cd", 0, false, NO_LIMIT), []);
+        assert_eq!(
+            feed(&mut s, &mut st, 9, b"i", 0, false, NO_LIMIT),
+            [data(1, C2S, 8, b"i")]
+        );
+    }
+
+    #[test]
+    fn ack_inside_a_hole_gives_up_only_the_acked_part() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 7, b"gh", 0, false, NO_LIMIT); // hole 0..6
+        assert_eq!(ack_ev(&mut s, &mut st, 4), [gap(1, C2S, 0, 3)]);
+        // The rest of the hole may still be in flight.
+        assert_eq!(
+            feed(&mut s, &mut st, 4, b"def", 0, false, NO_LIMIT),
+            [data(1, C2S, 3, b"def"), data(1, C2S, 6, b"gh")]
+        );
+    }
+
+    #[test]
+    fn ack_not_beyond_the_hole_keeps_waiting_for_it() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT);
+        feed(&mut s, &mut st, 5, b"ef", 0, false, NO_LIMIT); // reordered: "cd" comes later
+        assert_eq!(ack_ev(&mut s, &mut st, 3), []); // duplicate ACK of what was delivered
+        assert_eq!(ack_ev(&mut s, &mut st, 2), []); // an older one
+        assert_eq!(ack_ev(&mut s, &mut st, 1), []);
+        assert_eq!(
+            feed(&mut s, &mut st, 3, b"cd", 0, false, NO_LIMIT),
+            [data(1, C2S, 2, b"cd"), data(1, C2S, 4, b"ef")]
+        );
+        assert_eq!((st.gaps, st.retransmitted_segments), (0, 0));
+    }
+
+    #[test]
+    fn acked_tail_is_a_gap_at_once_and_the_next_data_is_contiguous() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT);
+        assert_eq!(ack_ev(&mut s, &mut st, 6), [gap(1, C2S, 2, 3)]);
+        assert_eq!(
+            feed(&mut s, &mut st, 6, b"f", 0, false, NO_LIMIT),
+            [data(1, C2S, 5, b"f")]
+        );
+    }
+
+    #[test]
+    fn ack_of_the_fin_is_not_a_gap() {
+        // FIN captured: the ack of FIN+1 changes nothing.
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 1, b"ab", 0, true, NO_LIMIT);
+        assert_eq!(ack_ev(&mut s, &mut st, 4), []);
+        // FIN captured, the data before it lost: the gap stops at the FIN, then End.
+        let mut s = stream(0);
+        feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT);
+        assert_eq!(feed(&mut s, &mut st, 5, b"", 0, true, NO_LIMIT), []);
+        assert_eq!(ack_ev(&mut s, &mut st, 6), [gap(1, C2S, 2, 2), end(false)]);
+        // FIN not captured: one acked byte past the data is held as the FIN, never a gap.
+        let mut s = stream(0);
+        feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT);
+        assert_eq!(ack_ev(&mut s, &mut st, 4), []);
+        assert_eq!(close(&mut s, &mut st, false), []);
+        assert_eq!(st.gap_bytes, 2);
+    }
+
+    #[test]
+    fn one_held_acked_byte_becomes_a_gap_when_later_data_shows_it_was_data() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT);
+        assert_eq!(ack_ev(&mut s, &mut st, 4), []);
+        // A keep-alive style repeat of old data shows nothing.
+        assert_eq!(feed(&mut s, &mut st, 2, b"b", 0, false, NO_LIMIT), []);
+        assert_eq!(
+            feed(&mut s, &mut st, 4, b"d", 0, false, NO_LIMIT),
+            [gap(1, C2S, 2, 1), data(1, C2S, 3, b"d")]
+        );
+        // Or a FIN after the held byte.
+        let mut s = stream(0);
+        feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT);
+        ack_ev(&mut s, &mut st, 4);
+        assert_eq!(
+            feed(&mut s, &mut st, 4, b"", 0, true, NO_LIMIT),
+            [gap(1, C2S, 2, 1), end(false)]
+        );
+        // Or the acked byte itself, captured after its ack.
+        let mut s = stream(0);
+        feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT);
+        ack_ev(&mut s, &mut st, 4);
+        assert_eq!(
+            feed(&mut s, &mut st, 3, b"c", 0, false, NO_LIMIT),
+            [data(1, C2S, 2, b"c")]
+        );
+    }
+
+    #[test]
+    fn acks_wrap_around_2_pow_32() {
+        let isn = 0xffff_fff0u32;
+        let mut s = stream(isn);
+        let mut st = TcpStats::default();
+        let a = [b'a'; 10]; // offsets 0..10
+        let c = [b'c'; 10]; // offsets 20..30, sequence numbers 5..=14 (after the wrap)
+        feed(&mut s, &mut st, isn.wrapping_add(1), &a, 0, false, NO_LIMIT);
+        feed(&mut s, &mut st, 5, &c, 0, false, NO_LIMIT);
+        // An ack from before the wrap is old; one after it covers the lost 10..20.
+        assert_eq!(ack_ev(&mut s, &mut st, 0xffff_fff5), []);
+        assert_eq!(
+            ack_ev(&mut s, &mut st, 15),
+            [gap(1, C2S, 10, 10), data(1, C2S, 20, &c)]
+        );
+    }
+
+    #[test]
+    fn acks_before_the_base_or_absurdly_far_ahead_are_ignored() {
+        let mut s = Stream::default();
+        let mut st = TcpStats::default();
+        assert_eq!(ack_ev(&mut s, &mut st, 1000), []);
+        feed(&mut s, &mut st, 500, b"x", 0, false, NO_LIMIT);
+        assert_eq!(ack_ev(&mut s, &mut st, 501 + (1 << 30) + 1), []);
+        assert_eq!(
+            ack_ev(&mut s, &mut st, 501 + (1 << 30)),
+            [gap(1, C2S, 1, 1 << 30)]
+        );
+    }
+
+    #[test]
+    fn overflow_releases_buffered_data_with_its_own_time() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 4, b"de", 0, false, 4);
+        let mut times = Vec::new();
+        let tag = Tag {
+            ts: Timestamp(30),
+            ..TAG
+        };
+        s.segment(tag, 7, b"ghi", 0, false, 4, &mut st, &mut |e| match e {
+            FlowEvent::Data { ts, .. } | FlowEvent::Gap { ts, .. } => times.push(ts),
+            _ => {}
+        });
+        assert_eq!(times, [Timestamp(30), Timestamp(7)]);
+    }
+
+    #[test]
+    fn a_bare_fin_again_counts_as_a_retransmission() {
+        let mut s = stream(0);
+        let mut st = TcpStats::default();
+        feed(&mut s, &mut st, 3, b"", 0, true, NO_LIMIT); // waits behind offsets 0..2
+        assert_eq!(feed(&mut s, &mut st, 3, b"", 0, true, NO_LIMIT), []);
+        assert_eq!(
+            feed(&mut s, &mut st, 1, b"ab", 0, false, NO_LIMIT),
+            [data(1, C2S, 0, b"ab"), end(false)]
+        );
+        assert_eq!(feed(&mut s, &mut st, 3, b"", 0, true, NO_LIMIT), []); // after End
+        assert_eq!(st.retransmitted_segments, 2);
     }
 
     #[test]

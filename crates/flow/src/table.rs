@@ -17,7 +17,12 @@
 //!   after the connection's data is used for its ISN only). The first SYN's time is kept
 //!   (retransmissions don't move it), then the first SYN-ACK's; the handshake completes with the client's first ACK of the server's ISN+1, or
 //!   its first payload after the SYN-ACK (or after the SYN when no SYN-ACK was captured).
-//!   `Handshake` is emitted once, before any data of the completing segment.
+//!   `Handshake` is emitted once, before any data of the completing segment. A payload-less
+//!   SYN or SYN-ACK repeating the one seen (same ISN) counts in `retransmitted_segments`.
+//! - **Acknowledgements**: the acknowledgement number of every segment with the ACK flag (RST
+//!   included) is handed to the peer direction's stream before the segment's own payload, so
+//!   capture loss the peer acknowledged is reported (Gap, then the buffered data behind it)
+//!   before anything this segment delivers (rules in the `stream` module).
 //! - **Closing**: RST closes at once (holes become gaps; `End{reset: true}` for the sender);
 //!   two `End`s close; closed connections leave the table at once. When the table holds
 //!   `max_connections` (at least 1), opening another first closes the least recently active;
@@ -141,6 +146,18 @@ impl Conn {
                     .base()
                     .is_none_or(|b| b == seq.wrapping_add(1)),
             }
+    }
+
+    /// Whether a SYN (or SYN-ACK when `syn_ack`) with sequence number `seq` in direction `dir`
+    /// repeats one already seen on this connection.
+    fn repeats_syn(&self, dir: Direction, seq: u32, syn_ack: bool) -> bool {
+        match (dir, syn_ack) {
+            (Direction::ClientToServer, false) => {
+                self.handshake.syn.is_some() && self.client_isn == Some(seq)
+            }
+            (Direction::ServerToClient, true) => self.server_isn == Some(seq),
+            _ => false,
+        }
     }
 
     /// Records SYN/SYN-ACK/ACK facts of a segment in direction `dir`; returns whether the
@@ -275,11 +292,24 @@ impl FlowTable {
         } else {
             Direction::ServerToClient
         };
+        if f.syn() && !has_payload && conn.repeats_syn(dir, seg.seq, f.ack()) {
+            self.stats.retransmitted_segments += 1;
+        }
         if conn.track_handshake(dir, ts, seg, has_payload) {
             out(FlowEvent::Handshake {
                 conn: conn.id,
                 handshake: conn.handshake,
             });
+        }
+        if f.ack() {
+            // Before this segment's own payload, so the peer's released bytes come first.
+            let peer = dir.reverse();
+            let tag = Tag {
+                conn: conn.id,
+                dir: peer,
+                ts,
+            };
+            conn.streams[peer.index()].ack(tag, seg.ack, &mut self.stats, out);
         }
         if f.rst() {
             self.stats.resets += 1;
@@ -640,6 +670,7 @@ mod tests {
             ]
         );
         assert_eq!(h.table.stats().connections, 1);
+        assert_eq!(h.table.stats().retransmitted_segments, 2);
     }
 
     #[test]
@@ -686,7 +717,7 @@ mod tests {
         let mut h = Harness::new(FlowConfig::default());
         h.s(20, SYN | ACK, 5000, 1001, b"");
         h.c(40, ACK, 1005, 5001, b"efgh"); // 4 client bytes before it are missing
-        h.s(50, ACK, 5001, 1009, b"ok");
+        h.s(50, ACK, 5001, 1001, b"ok"); // the server did not get the 4 bytes either
         h.finish();
         assert_eq!(
             h.events,
@@ -1006,6 +1037,99 @@ mod tests {
             matches!(h.events[0], Ev::Open { client: SocketAddr::V6(c), .. } if c.flowinfo() == 0 && c.port() == 40000)
         );
         assert_eq!(h.events[2..], [data(1, C2S, 0, b"x")]);
+    }
+
+    #[test]
+    fn acked_lost_segment_is_a_gap_before_the_acking_side_data() {
+        let mut h = Harness::new(FlowConfig::default());
+        handshake(&mut h);
+        h.c(40, PSH | ACK, 1001, 5001, b"req1");
+        h.s(50, ACK, 5001, 1005, b"aaaa");
+        // The server's "bbbb" at 5005 was not captured.
+        h.s(52, PSH | ACK, 5009, 1005, b"cccc");
+        h.take();
+        // The client's next request acknowledges all 12 response bytes.
+        h.c(60, PSH | ACK, 1005, 5013, b"req2");
+        assert_eq!(
+            h.events,
+            [
+                gap(1, S2C, 4, 4),
+                data(1, S2C, 8, b"cccc"),
+                data(1, C2S, 4, b"req2")
+            ]
+        );
+        // The gap at the ACK's time, the released data at its own capture time.
+        assert_eq!(h.times, [60, 52, 60].map(Timestamp));
+        let st = h.table.stats();
+        assert_eq!(
+            (
+                st.gaps,
+                st.gap_bytes,
+                st.overflow_bytes,
+                st.out_of_order_segments
+            ),
+            (1, 4, 0, 1)
+        );
+        h.take();
+        // The lost segment seen late (e.g. captured elsewhere) is dropped as old.
+        h.s(70, ACK, 5005, 1009, b"bbbb");
+        assert_eq!(h.take(), []);
+        assert_eq!(h.table.stats().retransmitted_segments, 1);
+    }
+
+    #[test]
+    fn acked_lost_last_segment_is_a_gap_at_once() {
+        let mut h = Harness::new(FlowConfig::default());
+        handshake(&mut h);
+        h.c(40, PSH | ACK, 1001, 5001, b"req1");
+        h.s(50, ACK, 5001, 1005, b"aaaa");
+        // "bbbb" (the end of the response) was not captured; the client's pure ACK covers it.
+        h.take();
+        h.c(60, ACK, 1005, 5009, b"");
+        assert_eq!(h.take(), [gap(1, S2C, 4, 4)]);
+        h.c(70, PSH | ACK, 1005, 5009, b"req2");
+        h.s(80, ACK, 5009, 1009, b"cc");
+        assert_eq!(h.take(), [data(1, C2S, 4, b"req2"), data(1, S2C, 8, b"cc")]);
+    }
+
+    #[test]
+    fn acks_of_syn_and_fin_make_no_gap() {
+        let mut h = Harness::new(FlowConfig::default());
+        handshake(&mut h); // both SYNs acknowledged (ISN+1)
+        h.s(40, PSH | ACK, 5001, 1001, b"bye");
+        h.s(41, FIN | ACK, 5004, 1001, b"");
+        h.c(50, ACK, 1001, 5005, b""); // acknowledges the FIN
+        h.c(51, PSH | ACK, 1001, 5005, b"x");
+        // The client's own FIN was not captured, but the server acknowledges it.
+        h.s(60, ACK, 5005, 1003, b"");
+        h.finish();
+        assert_eq!(
+            h.events[2..],
+            [
+                data(1, S2C, 0, b"bye"),
+                end(1, S2C, false),
+                data(1, C2S, 0, b"x"),
+                Ev::Close { conn: 1 },
+            ]
+        );
+        assert_eq!(h.table.stats().gaps, 0);
+    }
+
+    #[test]
+    fn acked_hole_releases_the_fin_behind_it_and_closes() {
+        let mut h = Harness::new(FlowConfig::default());
+        handshake(&mut h);
+        h.c(40, FIN | ACK, 1001, 5001, b"");
+        h.s(50, ACK, 5001, 1002, b"ab");
+        // The server's "cd" was lost; its FIN at 5005 was captured.
+        h.s(51, FIN | ACK, 5005, 1002, b"");
+        h.take();
+        h.c(60, ACK, 1002, 5006, b"");
+        assert_eq!(
+            h.take(),
+            [gap(1, S2C, 2, 2), end(1, S2C, false), Ev::Close { conn: 1 }]
+        );
+        assert!(h.table.index.is_empty());
     }
 
     #[test]
