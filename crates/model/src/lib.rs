@@ -470,7 +470,8 @@ pub struct TcpStats {
     pub connections: u64,
     /// Connections whose handshake was not in the capture.
     pub mid_stream: u64,
-    /// Segments that repeated bytes already delivered (retransmissions, overlaps).
+    /// Segments that repeated bytes already delivered (retransmissions, overlaps), and
+    /// repeated bare SYN, SYN-ACK or FIN segments.
     pub retransmitted_segments: u64,
     /// Segments that arrived ahead of a hole and were buffered.
     pub out_of_order_segments: u64,
