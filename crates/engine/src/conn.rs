@@ -294,7 +294,11 @@ impl Connections {
                     }
                     State::Other => {}
                     State::Detecting(d) => {
-                        if d.bytes.iter().any(|b| !b.is_empty()) {
+                        let seen = d.bytes.iter().any(|b| !b.is_empty())
+                            || d.seeking
+                                .iter()
+                                .any(|s| s.skipped > 0 || !s.carry.is_empty());
+                        if seen {
                             stats.other_connections += 1;
                         }
                     }

@@ -105,3 +105,164 @@ impl Engine {
         &self.stats
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    /// A raw IPv4 packet carrying one TCP segment (checksums are not checked by the engine).
+    fn packet(
+        src: (Ipv4Addr, u16),
+        dst: (Ipv4Addr, u16),
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let total = 40 + payload.len();
+        let mut p = vec![
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            6,
+            0,
+            0,
+        ];
+        p.extend_from_slice(&src.0.octets());
+        p.extend_from_slice(&dst.0.octets());
+        p.extend_from_slice(&src.1.to_be_bytes());
+        p.extend_from_slice(&dst.1.to_be_bytes());
+        p.extend_from_slice(&seq.to_be_bytes());
+        p.extend_from_slice(&ack.to_be_bytes());
+        p.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    const ACK: u8 = 0x10;
+    const PSH_ACK: u8 = 0x18;
+    const SYN: u8 = 0x02;
+    const SYN_ACK: u8 = 0x12;
+
+    fn run(packets: &[(i64, Vec<u8>)]) -> (Vec<Transaction>, Stats) {
+        let mut engine = Engine::new(EngineConfig::default());
+        let mut out = Vec::new();
+        for (ts, p) in packets {
+            engine.packet(Timestamp(*ts), LinkType::Raw, p, &mut |t| out.push(t));
+        }
+        let stats = engine.finish(&mut |t| out.push(t));
+        (out, stats)
+    }
+
+    #[test]
+    fn handshake_request_response_with_timings() {
+        let c = (Ipv4Addr::new(10, 0, 0, 1), 50_000);
+        let s = (Ipv4Addr::new(10, 0, 0, 2), 8080);
+        let req = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+        let resp = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+        let (txs, stats) = run(&[
+            (1_000, packet(c, s, 99, 0, SYN, b"")),
+            (1_100, packet(s, c, 499, 100, SYN_ACK, b"")),
+            (1_150, packet(c, s, 100, 500, ACK, b"")),
+            (1_200, packet(c, s, 100, 500, PSH_ACK, req)),
+            (
+                1_700,
+                packet(s, c, 500, 100 + req.len() as u32, PSH_ACK, resp),
+            ),
+        ]);
+        assert_eq!(txs.len(), 1);
+        let t = &txs[0];
+        assert_eq!(
+            (t.method(), t.url.as_str(), t.status()),
+            ("GET", "http://h/a", 200)
+        );
+        assert_eq!(t.start, Timestamp(1_000));
+        assert_eq!(t.timings.connect, Some(150));
+        assert_eq!(t.timings.blocked, Some(50));
+        assert_eq!(t.timings.wait, Some(500));
+        assert_eq!(t.timings.total(), 700);
+        assert_eq!(t.server.port(), 8080);
+        assert!(t.incomplete.is_empty());
+        assert_eq!(
+            (
+                stats.decode.tcp_segments,
+                stats.http.connections,
+                stats.http.transactions
+            ),
+            (5, 1, 1)
+        );
+    }
+
+    #[test]
+    fn mid_stream_roles_are_fixed_by_content() {
+        // Both ports look ephemeral and the first packet is the server's: the TCP layer's
+        // guess makes the client the server; the status line corrects it.
+        let server = (Ipv4Addr::new(10, 0, 0, 2), 40_000);
+        let client = (Ipv4Addr::new(10, 0, 0, 1), 50_000);
+        let resp = b"HTTP/1.1 204 No Content\r\n\r\n";
+        let req = b"GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+        let (txs, stats) = run(&[
+            (10, packet(server, client, 7_000, 3_000, PSH_ACK, resp)),
+            (
+                20,
+                packet(
+                    client,
+                    server,
+                    3_000,
+                    7_000 + resp.len() as u32,
+                    PSH_ACK,
+                    req,
+                ),
+            ),
+            (
+                30,
+                packet(
+                    server,
+                    client,
+                    7_000 + resp.len() as u32,
+                    3_000 + req.len() as u32,
+                    PSH_ACK,
+                    resp,
+                ),
+            ),
+        ]);
+        assert_eq!(txs.len(), 2, "{txs:#?}");
+        assert!(txs[0].request.is_none());
+        assert_eq!(
+            txs[0].incomplete[0].reason,
+            model::IncompleteReason::NoRequest
+        );
+        assert_eq!((txs[1].method(), txs[1].status()), ("GET", 204));
+        assert!(txs[1].incomplete.is_empty());
+        for t in &txs {
+            assert_eq!((t.client.port(), t.server.port()), (50_000, 40_000));
+        }
+        assert_eq!(stats.tcp.mid_stream, 1);
+    }
+
+    #[test]
+    fn non_http_is_counted_not_parsed() {
+        let c = (Ipv4Addr::new(10, 0, 0, 1), 50_000);
+        let s = (Ipv4Addr::new(10, 0, 0, 2), 443);
+        let (txs, stats) = run(&[
+            (1, packet(c, s, 99, 0, SYN, b"")),
+            (2, packet(s, c, 499, 100, SYN_ACK, b"")),
+            (
+                3,
+                packet(c, s, 100, 500, PSH_ACK, b"\x16\x03\x01\x00\x05hello"),
+            ),
+            (4, b"\x60\x00".to_vec()),
+        ]);
+        assert!(txs.is_empty());
+        assert_eq!(stats.http.other_connections, 1);
+        assert_eq!(stats.decode.malformed, 1);
+        assert!(stats.decode.last_error.is_some());
+    }
+}
