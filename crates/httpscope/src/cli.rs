@@ -27,7 +27,7 @@ Examples:
       Also write a HAR file; open it in Firefox or Chrome devtools (Network > Import).
   tcpdump -i lo -w - 'tcp port 8080' | httpscope analyze -
       Analyse a capture streamed on stdin.
-  httpscope analyze capture.pcap.gz --jsonl - | jq -r 'select(.type=="transaction") | .url'
+  httpscope analyze capture.pcap.gz --jsonl - | jq -r 'select(.type==\"transaction\") | .url'
       One JSON object per request on stdout, for scripts.
 
 Exit status: 0 on success (a truncated last packet is skipped with a warning); 1 when the
