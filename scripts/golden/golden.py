@@ -6,8 +6,9 @@ sizes, exact handcrafted bytes), never from a parser. Standard library only.
 
 Subcommands:
   site DIR                  write the nginx / http.server document trees under DIR
+  enc-site DIR              write the plain text files that encodings.pcapng serves compressed
   expected NAME OUT [k=v]   write tests/golden/NAME.expected.json (k=v: measured facts such
-                            as the size of nginx's gzip output)
+                            as the size of nginx's gzip output or of the brotli/zstd CLI output)
 """
 import hashlib
 import html
@@ -24,6 +25,7 @@ PORT_HANDCRAFTED = 18082       # 127.0.0.1, handcrafted.py server
 PORT_NGINX_V6 = 18083          # [::1], ipv6-sll2.pcapng
 PORT_MULTI_A = 18084           # 127.0.0.1 nginx, multi-interface (captured on lo, Ethernet)
 PORT_MULTI_B = 18085           # 127.0.0.1 nginx, multi-interface (captured on any, SLL2)
+PORT_ENCODINGS = 18086         # 127.0.0.1 encodings_server.py, encodings.pcapng
 PORT_UPSTREAM = 18089          # 127.0.0.1 upload_server.py behind nginx (never captured)
 
 MTIME = 1700000000             # fixed mtime of served files -> stable nginx ETags / Last-Modified
@@ -37,6 +39,22 @@ SIZES = {
     "post-expect.bin": 4000,
 }
 PY_SIZES = {"index.html": 2048, "data.json": 1000, "hello.txt": 14}
+
+# encodings.pcapng: plain text files, compressed by the real CLI tools (brotli, zstd, gzip) in
+# make-captures.sh; encodings_server.py serves the compressed files with these headers.
+ENC_TEXT_SIZES = {"text-40k.txt": 40000, "text-100k.txt": 100000}
+# (target, plain file, Content-Encoding header, suffix of the compressed file, framing)
+# The file DIR/<plain file><suffix> is made by the CLI tools in the order the header lists the
+# codings: ".gz.br" = gzip -n, then brotli of the result -> "Content-Encoding: gzip, br".
+ENC_ROUTES = [
+    ("/text-40k.br", "text-40k.txt", "br", ".br", "length"),
+    ("/text-100k.br", "text-100k.txt", "br", ".br", "chunked"),
+    ("/text-100k.zst", "text-100k.txt", "zstd", ".zst", "length"),
+    ("/text-40k.zst", "text-40k.txt", "zstd", ".zst", "chunked"),
+    ("/text-40k.gz.br", "text-40k.txt", "gzip, br", ".gz.br", "length"),
+]
+ENC_CHUNK = 8192               # chunk size of the chunked responses (the last one is shorter)
+ENC_ACCEPT = {"br": "br", "zstd": "zstd", "gzip, br": "gzip, br"}  # Accept-Encoding curl sends
 
 
 def _stream(label, n):
@@ -81,6 +99,25 @@ def not_found_html(n):
     head = b"<!doctype html>\n<html><head><title>404 Not Found</title></head><body><h1>Not found</h1>\n<p>"
     tail = b"</p></body></html>\n"
     return head + b"x" * (n - len(head) - len(tail)) + tail
+
+
+def enc_text(label, n):
+    # English-ish lines with some entropy: compresses about 2-3x, so every body spans several
+    # segments.
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+             "juliett", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo"]
+    return _text(label, n, lambda i, h: "line %d: %s %s %s, checksum %s.\n" % (
+        i, words[int(h[0:2], 16) % len(words)], words[int(h[2:4], 16) % len(words)],
+        words[int(h[4:6], 16) % len(words)], h[8:40]))
+
+
+def write_enc_site(root):
+    os.makedirs(root, exist_ok=True)
+    for name, n in ENC_TEXT_SIZES.items():
+        path = os.path.join(root, name)
+        with open(path, "wb") as f:
+            f.write(enc_text(name, n))
+        assert os.path.getsize(path) == n, (path, n)
 
 
 def site_files():
@@ -280,6 +317,26 @@ def expected(name, facts):
                 "Both captures taken with --time-stamp-precision=nano: both IDBs carry if_tsresol=9 "
                 "(nanosecond timestamps)." if ns else
                 "Microsecond captures: IDBs have the default resolution (if_tsresol absent = 6)."))
+    if name == "encodings":
+        b = f"http://127.0.0.1:{PORT_ENCODINGS}"
+        out = []
+        for i, (target, plain, coding, suffix, framing) in enumerate(ENC_ROUTES):
+            enc = int(facts[plain + suffix])  # size of the CLI tools' output, measured
+            out.append(tx("GET", b + target, 200, resp=enc, decoded=ENC_TEXT_SIZES[plain], connection=1,
+                          position=i))
+        desc = "; ".join(
+            "%s: Content-Encoding '%s', %s, %s B -> %s B" % (
+                t, c, "Content-Length" if fr == "length" else "chunked (%d B chunks)" % ENC_CHUNK,
+                facts[p + sfx], ENC_TEXT_SIZES[p])
+            for t, p, c, sfx, fr in ENC_ROUTES)
+        return out, (
+            "Python http.server (scripts/golden/encodings_server.py, HTTP/1.1 keep-alive) on 127.0.0.1:%d "
+            "serving text files (40000 B and 100000 B) compressed beforehand by the Debian CLI tools "
+            "('brotli -c', 'zstd -q -c', 'gzip -n -c'; %s; the stacked one is gzip first, then brotli of the "
+            "gzip output, header 'gzip, br' in order of application). One curl "
+            "invocation (--next, explicit Accept-Encoding, raw body to /dev/null) on one connection: %s. "
+            "response_body_bytes = the compressed file size (after de-chunking), response_decoded_bytes = "
+            "the original text size." % (PORT_ENCODINGS, facts.get("tools", "versions not recorded"), desc))
     raise SystemExit(f"unknown capture {name}")
 
 
@@ -296,12 +353,21 @@ CAPTURE_FILE = {
     "bigendian": "bigendian.pcap",
     "truncated": "truncated.pcap",
     "nginx-keepalive.pcap.gz": "nginx-keepalive.pcap.gz",
+    "encodings": "encodings.pcapng",
 }
 
 
 def main(argv):
     if len(argv) >= 2 and argv[0] == "site":
         write_site(argv[1])
+        return
+    if len(argv) >= 2 and argv[0] == "enc-site":
+        write_enc_site(argv[1])
+        return
+    if len(argv) == 1 and argv[0] == "enc-routes":
+        # for make-captures.sh: target, plain file, suffix, Accept-Encoding (tab-separated)
+        for target, plain, coding, suffix, _ in ENC_ROUTES:
+            print(f"{target}\t{plain}\t{suffix}\t{ENC_ACCEPT[coding]}")
         return
     if len(argv) >= 2 and argv[0] == "expected":
         name, out = argv[1], argv[2]

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Regenerate the golden captures and their expected transaction lists under tests/golden/.
 #
-#   sudo scripts/golden/make-captures.sh
+#   sudo scripts/golden/make-captures.sh             # every capture
+#   sudo scripts/golden/make-captures.sh encodings   # only encodings.pcapng (+ its expected file)
 #
 # Needs root (tcpdump). All traffic is on loopback (127.0.0.1 / ::1), on ports 18080-18089.
 # Starts its own nginx (own prefix and config in a temp dir, never the system service), a
-# python upstream, python -m http.server and the handcrafted server; stops all of them on exit.
+# python upstream, python -m http.server, the handcrafted server and the encodings server; stops all
+# of them on exit. The brotli/zstd/gzip bodies of encodings.pcapng come from the real CLI tools.
 # Idempotent: every output file is rewritten. The expected files come from what these scripts
 # send and serve (scripts/golden/golden.py, handcrafted.py), then tshark-check.sh cross-checks.
 set -euo pipefail
@@ -16,16 +18,22 @@ OUT="$ROOT/tests/golden"
 PY=(python3 -B)   # -B: no __pycache__ in scripts/golden
 
 die() { echo "make-captures.sh: $*" >&2; exit 1; }
+ONLY=${1:-all}
+case $ONLY in all|encodings) ;; *) die "usage: $0 [encodings]   (no argument: every capture)";; esac
+tools=(tcpdump tshark editcap mergecap capinfos curl python3 ss brotli zstd gzip)
+[[ $ONLY == all ]] && tools+=(nginx)
 missing=()
-for t in tcpdump tshark editcap mergecap capinfos nginx curl python3 ss; do
+for t in "${tools[@]}"; do
   command -v "$t" >/dev/null 2>&1 || missing+=("$t")
 done
-((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]}"
+((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]} (Debian: apt-get install -y ${missing[*]})"
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))' || die "python3 >= 3.8 required"
 [[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it): sudo $0"
 
-P_KEEP=18080 P_PY=18081 P_HAND=18082 P_V6=18083 P_MA=18084 P_MB=18085 P_UP=18089
-for p in $P_KEEP $P_PY $P_HAND $P_V6 $P_MA $P_MB $P_UP; do
+P_KEEP=18080 P_PY=18081 P_HAND=18082 P_V6=18083 P_MA=18084 P_MB=18085 P_ENC=18086 P_UP=18089
+ports=($P_KEEP $P_PY $P_HAND $P_V6 $P_MA $P_MB $P_ENC $P_UP)
+[[ $ONLY == encodings ]] && ports=($P_ENC)
+for p in "${ports[@]}"; do
   [[ -z $(ss -Hltn "sport = :$p") ]] || die "port $p is already in use"
 done
 
@@ -80,6 +88,71 @@ stop_capture() { # pid file
 }
 
 mkdir -p "$OUT" "$WORK/nginx/tmp" "$WORK/cap"
+CURL=(curl -sS --http1.1 --max-time 20)
+check_curl() { # file-with-lines "code size connects", expected codes...
+  local f=$1; shift
+  local got; got=$(awk '{print $1}' "$f" | tr '\n' ' ')
+  [[ "$got" == "$* " ]] || die "curl status codes: got '$got' want '$* ' ($(cat "$f"))"
+}
+
+# ---------------------------------------------------------------- 7. encodings.pcapng
+# (runs first so that `make-captures.sh encodings` needs no nginx; numbered as in the README)
+encodings_capture() {
+  log "7. encodings.pcapng"
+  local dir=$WORK/enc F=$WORK/cap/encodings.pcap
+  "${PY[@]}" "$HERE/golden.py" enc-site "$dir"
+  local plain
+  for plain in "$dir"/*.txt; do
+    brotli -c "$plain" >"$plain.br"
+    zstd -q -c "$plain" >"$plain.zst"
+    gzip -n -c "$plain" >"$plain.gz"
+    brotli -c "$plain.gz" >"$plain.gz.br"   # Content-Encoding: gzip, br (order of application)
+    # the real tools must decode their own output back to the original
+    cmp -s "$plain" <(brotli -d -c "$plain.br") || die "brotli round trip failed for $plain"
+    cmp -s "$plain" <(zstd -q -d -c "$plain.zst") || die "zstd round trip failed for $plain"
+    cmp -s "$plain" <(brotli -d -c "$plain.gz.br" | gzip -d -c) || die "gzip+brotli round trip failed for $plain"
+  done
+  "${PY[@]}" "$HERE/encodings_server.py" $P_ENC "$dir" 60 >"$WORK/enc.log" 2>&1 &
+  local srv=$!
+  wait_listen $P_ENC
+  local cap_pid args=() facts=() target file suffix accept n=0
+  while IFS=$'\t' read -r target file suffix accept; do
+    ((n++ == 0)) || args+=(--next)
+    args+=(-w '%{http_code} %{size_download} %{num_connects}\n' -o /dev/null
+           -H "Accept-Encoding: $accept" "http://127.0.0.1:$P_ENC$target")
+    facts+=("$file$suffix=$(stat -c %s "$dir/$file$suffix")")
+  done < <("${PY[@]}" "$HERE/golden.py" enc-routes)
+  start_capture cap_pid "$F" -i lo "tcp port $P_ENC"
+  "${CURL[@]}" "${args[@]}" >"$WORK/curl7.txt"
+  stop_capture "$cap_pid" "$F"
+  # not captured: curl's own decoders (libcurl with brotli/zstd, chained codings) must get the originals back
+  while IFS=$'\t' read -r target file suffix accept; do
+    "${CURL[@]}" --compressed -H "Accept-Encoding: $accept" "http://127.0.0.1:$P_ENC$target" \
+      | cmp -s "$dir/$file" - || die "curl --compressed $target does not decode to $file"
+  done < <("${PY[@]}" "$HERE/golden.py" enc-routes)
+  kill "$srv"; wait "$srv" 2>/dev/null || true
+  sed 's/^/   curl: /' "$WORK/curl7.txt" >&2
+  check_curl "$WORK/curl7.txt" $(printf '200 %.0s' $(seq $n))
+  [[ $(awk '{print $3}' "$WORK/curl7.txt" | tr '\n' ' ') == "1 $(printf '0 %.0s' $(seq $((n - 1))))" ]] \
+    || die "curl did not reuse the connection for encodings"
+  # curl wrote the raw (still encoded) bodies: their sizes must be the compressed files' sizes
+  local want; want=$(for f in "${facts[@]}"; do printf '%s ' "${f#*=}"; done)
+  [[ $(awk '{print $2}' "$WORK/curl7.txt" | tr '\n' ' ') == "$want" ]] || die "encoded sizes differ: want $want"
+  editcap -F pcapng "$F" "$OUT/encodings.pcapng"
+  local versions
+  versions="$(brotli --version | head -1), zstd $(zstd --version | grep -o 'v[0-9.]*' | head -1), $(gzip --version | head -1)"
+  "${PY[@]}" "$HERE/golden.py" expected encodings "$OUT/encodings.expected.json" "${facts[@]}" \
+    "tools=Debian $versions"
+}
+encodings_capture
+if [[ $ONLY == encodings ]]; then
+  log "tshark cross-check"
+  "$HERE/tshark-check.sh" "$OUT/encodings.expected.json" >&2 || die "tshark disagrees with encodings.expected.json"
+  du -ch "$OUT/encodings.pcapng" | tail -1 >&2
+  log "done: $OUT/encodings.pcapng"
+  exit 0
+fi
+
 "${PY[@]}" "$HERE/golden.py" site "$WORK/site"
 
 # ---------------------------------------------------------------- servers
@@ -139,13 +212,6 @@ CSS_GZ=$(stat -c %s "$WORK/style.css.gz")
 ETAG=$("${PY[@]}" "$HERE/golden.py" etag index.html)
 got_etag=$(curl -sS -I "$B/index.html" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}')
 [[ $got_etag == "$ETAG" ]] || die "nginx ETag $got_etag != expected $ETAG"
-
-CURL=(curl -sS --http1.1 --max-time 20)
-check_curl() { # file-with-lines "code size connects", expected codes...
-  local f=$1; shift
-  local got; got=$(awk '{print $1}' "$f" | tr '\n' ' ')
-  [[ "$got" == "$* " ]] || die "curl status codes: got '$got' want '$* ' ($(cat "$f"))"
-}
 
 # ---------------------------------------------------------------- 1. nginx-keepalive.pcap
 log "1. nginx-keepalive.pcap"

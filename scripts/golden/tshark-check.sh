@@ -3,7 +3,7 @@
 #
 #   scripts/golden/tshark-check.sh [tests/golden/NAME.expected.json ...]
 #
-# For each capture: a table of HTTP messages as tshark 4.x dissects them (ports 18080-18085
+# For each capture: a table of HTTP messages as tshark 4.x dissects them (ports 18080-18086
 # decoded as HTTP, TCP reassembly incl. out-of-order), then tshark_compare.py, which compares
 # requests (method, URL, body bytes) and final responses (status, encoded and decoded body bytes)
 # connection by connection with the expected file. Documented tshark quirks (KNOWN in
@@ -18,7 +18,7 @@ command -v python3 >/dev/null 2>&1 || { echo "tshark-check.sh: missing tool: pyt
 files=("$@")
 ((${#files[@]})) || files=("$ROOT"/tests/golden/*.expected.json)
 DA=()
-for p in 18080 18081 18082 18083 18084 18085; do DA+=(-d "tcp.port==$p,http"); done
+for p in 18080 18081 18082 18083 18084 18085 18086; do DA+=(-d "tcp.port==$p,http"); done
 
 rc=0
 for exp in "${files[@]}"; do

@@ -18,12 +18,23 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-PORTS = range(18080, 18086)
+PORTS = range(18080, 18087)
 # capture -> {difference text: explanation}. Filled from observed tshark 4.0 behaviour.
 _LOSS = ("tshark stops dissecting HTTP in this direction of the connection at the first missing TCP segment "
          "(its reassembly waits for the missing bytes and never resyncs), so everything after the gap is "
          "absent from its view; httpscope must report the gap and carry on")
+_NO_ZSTD = ("tshark 4.0 does not decode the zstd content coding (it shows the body as 'Content-encoded entity "
+            "body (zstd)' data, no decompressed file_data); the encoded size agrees, the decoded size is checked "
+            "by make-captures.sh (zstd -d round trip, curl --compressed)")
+_NO_STACK = ("tshark 4.0 does not decode stacked content codings ('gzip, br'): no decompressed file_data; the "
+             "encoded size agrees, the decoded size is checked by make-captures.sh (brotli -d | gzip -d round "
+             "trip, curl --compressed)")
 KNOWN = {
+    "encodings.pcapng": {
+        "conn 1 response 2: expected (200, 35183, 100000), tshark (200, 35183, None)": _NO_ZSTD,
+        "conn 1 response 3: expected (200, 14174, 40000), tshark (200, 14174, None)": _NO_ZSTD,
+        "conn 1 response 4: expected (200, 15534, 40000), tshark (200, 15534, None)": _NO_STACK,
+    },
     "handcrafted-server.pcapng": {
         "conn 6 request 0: expected ('GET', 'http://127.0.0.1:18082/nohost', 0), tshark ('GET', '/nohost', 0)":
             "tshark builds http.request.full_uri only from a Host header; the request has none, so it only "
