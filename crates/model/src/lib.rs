@@ -409,6 +409,98 @@ impl Transaction {
     }
 }
 
+/// What httpscope learnt about the TLS session of a connection.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// Negotiated version (`TLS 1.3`, `TLS 1.2`, ...), from the ServerHello.
+    pub version: Option<String>,
+    /// Negotiated cipher suite by its IANA name (`TLS_AES_128_GCM_SHA256`), or `0x1234`.
+    pub cipher_suite: Option<String>,
+    /// Server Name Indication sent by the client.
+    pub sni: Option<String>,
+    /// Protocols the client offered with ALPN, in order.
+    pub alpn_offered: Vec<String>,
+    /// The protocol the server selected with ALPN.
+    pub alpn: Option<String>,
+    /// The session was resumed (TLS 1.3 PSK, or a TLS 1.2 session id/ticket the server
+    /// accepted) rather than a full handshake.
+    pub resumed: bool,
+    /// The client offered 0-RTT early data.
+    pub early_data_offered: bool,
+    /// The server answered with a HelloRetryRequest.
+    pub hello_retry: bool,
+    /// When the ClientHello was seen.
+    pub handshake_start: Option<Timestamp>,
+    /// When the handshake ended: the client's Finished (or, when it cannot be seen, the
+    /// first application data record).
+    pub handshake_end: Option<Timestamp>,
+    /// The server's certificate chain as sent (leaf first), when visible.
+    pub certificates: Vec<CertificateInfo>,
+    /// Alerts seen, in order.
+    pub alerts: Vec<TlsAlert>,
+    /// Whether the traffic could be read.
+    pub decryption: Decryption,
+    /// Records seen, client→server and server→client.
+    pub records: [u64; 2],
+    /// Bytes of records (headers included), client→server and server→client.
+    pub record_bytes: [u64; 2],
+    /// When the first application data record was seen.
+    pub first_application_data: Option<Timestamp>,
+}
+
+/// Facts of one X.509 certificate.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateInfo {
+    /// Subject distinguished name (`CN=example.com, O=Example`).
+    pub subject: String,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// Subject alternative names (DNS names and IP addresses).
+    pub san: Vec<String>,
+    /// Start of validity.
+    pub not_before: Option<Timestamp>,
+    /// End of validity.
+    pub not_after: Option<Timestamp>,
+}
+
+/// A TLS alert.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsAlert {
+    /// When it was seen.
+    pub at: Timestamp,
+    /// Who sent it.
+    pub from: Direction,
+    /// `fatal` or `warning`; `encrypted` when it could not be read.
+    pub level: String,
+    /// The description (`handshake_failure`, `close_notify`, ...).
+    pub description: String,
+}
+
+/// Whether a TLS connection's content could be read, and if not, why.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum Decryption {
+    /// Not known yet (no encrypted record seen).
+    #[default]
+    Pending,
+    /// Decrypted with keys from a key log.
+    Decrypted,
+    /// No key log entry for this session's client random.
+    NoKeys,
+    /// The negotiated cipher suite cannot be decrypted by httpscope.
+    Unsupported {
+        /// The suite's name.
+        suite: String,
+    },
+    /// Keys were found but records failed to decrypt or parse.
+    Failed {
+        /// Records that failed.
+        records: u64,
+        /// The first failure.
+        detail: String,
+    },
+}
+
 /// Counters of everything that was skipped, lost or malformed, per layer. Every loss the
 /// tool knows about is counted here and shown in the reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
