@@ -1,0 +1,10 @@
+//! TLS over reassembled byte streams: the record layer, handshake messages and the facts
+//! they carry (versions, suites, SNI, ALPN, certificates, alerts), NSS key logs, and
+//! decryption of TLS 1.2 and 1.3 records, so that decrypted application data can enter the
+//! HTTP layer exactly like plaintext. Sans-IO: bytes and time come in, events go out.
+
+mod cert;
+mod crypto;
+mod handshake;
+mod keylog;
+mod record;
