@@ -21,6 +21,7 @@
 mod har;
 mod json;
 mod jsonl;
+mod pcapng;
 mod redact;
 mod summary;
 mod terminal;
@@ -28,6 +29,7 @@ mod terminal;
 pub use har::HarWriter;
 pub use json::JsonWriter;
 pub use jsonl::JsonlWriter;
+pub use pcapng::PcapngWriter;
 pub use redact::{
     redact_header_value, redact_headers, redact_summary, redact_transaction, redact_url, REDACTED,
 };
