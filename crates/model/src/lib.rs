@@ -358,6 +358,9 @@ pub struct Transaction {
     pub timings: Timings,
     /// Set when the exchange switched the connection to another protocol.
     pub tunnel: Option<Tunnel>,
+    /// The TLS session the exchange travelled in (as known when it completed); `None` for
+    /// plain HTTP.
+    pub tls: Option<TlsInfo>,
     /// Empty when complete; otherwise every reason it is not.
     pub incomplete: Vec<Incomplete>,
 }
@@ -446,6 +449,11 @@ pub struct TlsInfo {
     pub record_bytes: [u64; 2],
     /// When the first application data record was seen.
     pub first_application_data: Option<Timestamp>,
+    /// Malformed records or handshake messages seen (decryption failures are counted in
+    /// [`Decryption::Failed`]).
+    pub errors: u64,
+    /// The first of those errors.
+    pub first_error: Option<String>,
 }
 
 /// Facts of one X.509 certificate.
@@ -501,6 +509,28 @@ pub enum Decryption {
     },
 }
 
+/// A TCP connection that carried TLS, reported when it closes: how much went each way and
+/// what is known of its session, whether or not its content could be read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionRecord {
+    /// The connection.
+    pub id: ConnectionId,
+    /// The client's address.
+    pub client: SocketAddr,
+    /// The server's address.
+    pub server: SocketAddr,
+    /// First packet (the SYN when captured).
+    pub start: Timestamp,
+    /// Last packet.
+    pub end: Timestamp,
+    /// TCP payload bytes client→server and server→client.
+    pub bytes: [u64; 2],
+    /// HTTP transactions read from it.
+    pub transactions: u64,
+    /// Its TLS session.
+    pub tls: TlsInfo,
+}
+
 /// Counters of everything that was skipped, lost or malformed, per layer. Every loss the
 /// tool knows about is counted here and shown in the reports.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -513,6 +543,33 @@ pub struct Stats {
     pub tcp: TcpStats,
     /// HTTP parsing.
     pub http: HttpStats,
+    /// TLS sessions and keys.
+    pub tls: TlsStats,
+}
+
+/// TLS counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsStats {
+    /// Connections recognised as TLS.
+    pub connections: u64,
+    /// Connections whose records were decrypted.
+    pub decrypted: u64,
+    /// Connections without keys in the key log.
+    pub no_keys: u64,
+    /// Connections with a cipher suite httpscope cannot decrypt.
+    pub unsupported: u64,
+    /// Connections with records that failed to decrypt.
+    pub failed: u64,
+    /// Malformed records or handshake messages.
+    pub errors: u64,
+    /// Key log lines read (files and capture-embedded secrets).
+    pub keylog_lines: u64,
+    /// Sessions with secrets in the key log.
+    pub keylog_sessions: u64,
+    /// Key log lines that could not be parsed, with the last error.
+    pub keylog_malformed: u64,
+    /// The last key log error.
+    pub keylog_error: Option<String>,
 }
 
 /// Capture file counters.
