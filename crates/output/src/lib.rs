@@ -179,6 +179,7 @@ pub(crate) mod fixtures {
                 receive: Some(10 * MS),
             },
             tunnel: None,
+            tls: None,
             incomplete: vec![],
         }
     }
