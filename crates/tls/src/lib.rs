@@ -4,6 +4,7 @@
 //! HTTP layer exactly like plaintext. Sans-IO: bytes and time come in, events go out.
 
 mod cert;
+mod codec;
 mod crypto;
 mod handshake;
 mod keylog;
