@@ -3,6 +3,7 @@
 #
 #   sudo scripts/golden/make-captures.sh             # every capture
 #   sudo scripts/golden/make-captures.sh encodings   # only encodings.pcapng (+ its expected file)
+#   sudo scripts/golden/make-captures.sh tls         # only the TLS captures (tls-captures.sh, ports 18090-18099)
 #
 # Needs root (tcpdump). All traffic is on loopback (127.0.0.1 / ::1), on ports 18080-18089.
 # Starts its own nginx (own prefix and config in a temp dir, never the system service), a
@@ -19,7 +20,9 @@ PY=(python3 -B)   # -B: no __pycache__ in scripts/golden
 
 die() { echo "make-captures.sh: $*" >&2; exit 1; }
 ONLY=${1:-all}
-case $ONLY in all|encodings) ;; *) die "usage: $0 [encodings]   (no argument: every capture)";; esac
+case $ONLY in all|encodings|tls) ;; *) die "usage: $0 [encodings|tls]   (no argument: every capture)";; esac
+# TLS captures (tls13-nginx, tls12-nginx, tls-resumed, tls13-nokeys, tls12-partial-keys): own script
+[[ $ONLY == tls ]] && exec "$(dirname "${BASH_SOURCE[0]}")/tls-captures.sh"
 tools=(tcpdump tshark editcap mergecap capinfos curl python3 ss brotli zstd gzip)
 [[ $ONLY == all ]] && tools+=(nginx)
 missing=()
@@ -334,6 +337,8 @@ F1=(css_gz="$CSS_GZ")
 "${EXP[@]}" nginx-keepalive.pcap.gz "$OUT/nginx-keepalive.pcap.gz.expected.json" "${F1[@]}"
 
 log "tshark cross-check"
-"$HERE/tshark-check.sh" >&2 || die "tshark disagrees with the expected files (see above)"
+"$HERE/tshark-check.sh" "$OUT"/*.expected.json >&2 || die "tshark disagrees with the expected files (see above)"
+log "TLS captures"
+"$HERE/tls-captures.sh" || die "tls-captures.sh failed"
 du -ch "$OUT"/* | tail -1 >&2
 log "done: $OUT"

@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Regenerate the TLS golden captures, their key logs and expected files under tests/golden/:
+#   tls13-nginx, tls12-nginx, tls-resumed, tls13-nokeys, tls12-partial-keys (.pcapng, .keys,
+#   .tls-expected.json). Run by `make-captures.sh tls` (alone) and by `make-captures.sh` (all).
+#
+# Needs root (tcpdump), nginx, openssl, curl, python3 >= 3.8, tshark, editcap. Loopback only,
+# ports 18090-18099. A throwaway CA and server certificates (EC P-256 and RSA-2048, for
+# golden.test / 127.0.0.1) are made with openssl in a temp dir at each run and thrown away.
+# The connections are described by RUNS in tls_golden.py; this script drives the clients,
+# checks what they report, and the expected files come from tls_golden.py.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+OUT="$ROOT/tests/golden"
+PY=(python3 -B)
+die() { echo "tls-captures.sh: $*" >&2; exit 1; }
+log() { printf '== %s\n' "$*" >&2; }
+
+missing=()
+for t in tcpdump tshark editcap capinfos curl python3 ss nginx openssl; do
+  command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+done
+((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]}"
+[[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it)"
+P13=18090 P12=18091 PSS=18092 PNK=18093 PPK=18094 PR13=18095
+for p in $P13 $P12 $PSS $PNK $PPK $PR13; do
+  [[ -z $(ss -Hltn "sport = :$p") ]] || die "port $p is already in use"
+done
+
+WORK="$(mktemp -d /tmp/httpscope-golden-tls.XXXXXX)"
+NGINX_STARTED=0
+cleanup() {
+  set +e
+  if ((NGINX_STARTED)) && [[ -f $WORK/nginx/nginx.pid ]]; then
+    nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -s stop 2>/dev/null
+    for _ in $(seq 50); do [[ -f $WORK/nginx/nginx.pid ]] || break; sleep 0.1; done
+  fi
+  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_listen() {
+  for _ in $(seq 100); do [[ -n $(ss -Hltn "sport = :$1") ]] && return 0; sleep 0.05; done
+  die "nothing is listening on port $1"
+}
+start_capture() { # VAR FILE tcpdump-args...
+  local __var=$1 file=$2; shift 2
+  tcpdump -U --immediate-mode -B 32768 -w "$file" "$@" 2>"$file.stderr" &
+  local pid=$!
+  for _ in $(seq 100); do
+    grep -q 'listening on' "$file.stderr" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || die "tcpdump failed: $(cat "$file.stderr")"
+    sleep 0.05
+  done
+  grep -q 'listening on' "$file.stderr" || die "tcpdump did not start"
+  sleep 0.3
+  printf -v "$__var" '%s' "$pid"
+}
+stop_capture() { # pid file
+  sleep 0.3
+  kill -INT "$1"; wait "$1" || true
+  grep -E 'captured|dropped' "$2.stderr" | sed 's/^/   tcpdump: /' >&2
+  grep -q '^0 packets dropped by kernel' "$2.stderr" || die "tcpdump dropped packets for $2"
+}
+expect_lines() { # file, expected content (lines joined by spaces)
+  local got; got=$(tr '\n' ' ' <"$1")
+  [[ "$got" == "$2" ]] || die "$1: got '$got' want '$2'"
+}
+
+# ---------------------------------------------------------------- certificates
+log "throwaway CA and certificates"
+C=$WORK/certs; mkdir -p "$C"
+openssl ecparam -name prime256v1 -genkey -noout -out "$C/ca.key"
+openssl req -x509 -new -key "$C/ca.key" -sha256 -days 30 -subj "/CN=httpscope golden test CA" \
+  -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign -out "$C/ca.crt"
+printf 'subjectAltName=DNS:golden.test,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$C/ext.cnf"
+openssl ecparam -name prime256v1 -genkey -noout -out "$C/ec.key"
+openssl genrsa -out "$C/rsa.key" 2048 2>/dev/null
+for k in ec rsa; do
+  openssl req -new -key "$C/$k.key" -subj "/CN=golden.test/O=httpscope golden ($k)" -out "$C/$k.csr"
+  openssl x509 -req -in "$C/$k.csr" -CA "$C/ca.crt" -CAkey "$C/ca.key" -CAcreateserial -days 30 -sha256 \
+    -extfile "$C/ext.cnf" -out "$C/$k.crt" 2>/dev/null
+  openssl verify -CAfile "$C/ca.crt" "$C/$k.crt" >/dev/null || die "certificate $k does not verify"
+done
+export GOLDEN_CA=$C/ca.crt
+
+# ---------------------------------------------------------------- nginx
+"${PY[@]}" "$HERE/tls_golden.py" site "$WORK/www"
+mkdir -p "$WORK/nginx/tmp" "$WORK/cap"
+tls13() { printf 'ssl_protocols TLSv1.3; ssl_certificate %s/ec.crt; ssl_certificate_key %s/ec.key;' "$C" "$C"; }
+cat >"$WORK/nginx/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log info;
+events { worker_connections 64; }
+http {
+    access_log $WORK/nginx/access.log;
+    client_body_temp_path $WORK/nginx/tmp/body;
+    proxy_temp_path $WORK/nginx/tmp/proxy;
+    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+    scgi_temp_path $WORK/nginx/tmp/scgi;
+    types { text/html html; application/octet-stream bin; }
+    default_type application/octet-stream;
+    server_tokens off;
+    sendfile off;
+    output_buffers 2 8k;
+    keepalive_timeout 65;
+    gzip off;
+    root $WORK/www;
+    error_page 404 /errors/404.html;
+    # no http2 anywhere: ALPN selects http/1.1
+    server { listen 127.0.0.1:$P13 ssl; server_name golden.test; $(tls13) }
+    server { listen 127.0.0.1:$PNK ssl; server_name golden.test; $(tls13) }
+    server { listen 127.0.0.1:$PR13 ssl; server_name golden.test; $(tls13) ssl_session_tickets on; }
+    server {
+        listen 127.0.0.1:$P12 ssl; listen 127.0.0.1:$PPK ssl; server_name golden.test;
+        ssl_protocols TLSv1.2;
+        ssl_certificate $C/ec.crt; ssl_certificate_key $C/ec.key;
+        ssl_certificate $C/rsa.crt; ssl_certificate_key $C/rsa.key;
+        ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:AES128-GCM-SHA256;
+        ssl_session_tickets off;
+    }
+}
+CONF
+nginx -t -q -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" || die "nginx config test failed"
+nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
+NGINX_STARTED=1
+for p in $P13 $P12 $PNK $PPK $PR13; do wait_listen $p; done
+
+W=(-w '%{http_code} %{size_download} %{num_connects}\n' -o /dev/null)
+# per-transfer options (reset by --next, so repeated in each segment)
+copts() { # port
+  CO=(--http1.1 --cacert "$C/ca.crt" --resolve "golden.test:$1:127.0.0.1" "${W[@]}")
+}
+CURL=(curl -sS --max-time 20)
+# curl_run PORT KEYLOG VERSION CIPHER [extra-opts...] -- TARGETS...   (one curl process)
+curl_run() {
+  local port=$1 keylog=$2 ver=$3 cipher=$4; shift 4
+  local extra=() args=() n=0
+  while [[ $1 != -- ]]; do extra+=("$1"); shift; done; shift
+  copts "$port"
+  if [[ $ver == 1.3 ]]; then CO+=(--tlsv1.3 --tls13-ciphers "$cipher"); else CO+=(--tlsv1.2 --tls-max 1.2 --ciphers "$cipher"); fi
+  for t in "$@"; do
+    ((n++ == 0)) || args+=(--next)
+    args+=("${CO[@]}" "${extra[@]}" "https://golden.test:$port$t")
+  done
+  if [[ -n $keylog ]]; then SSLKEYLOGFILE=$keylog "${CURL[@]}" "${args[@]}"; else env -u SSLKEYLOGFILE "${CURL[@]}" "${args[@]}"; fi
+}
+capfile() { echo "$WORK/cap/$1.pcap"; }
+finish() { # name
+  editcap -F pcapng "$(capfile "$1")" "$OUT/$1.pcapng"
+  "${PY[@]}" "$HERE/tls_golden.py" expected "$1" "$OUT/$1.tls-expected.json"
+}
+
+# ---------------------------------------------------------------- tls13-nginx
+log "tls13-nginx.pcapng"
+K=$WORK/tls13-nginx.keys; : >"$K"
+start_capture PID "$(capfile tls13-nginx)" -i lo "tcp port $P13"
+{
+  curl_run $P13 "$K" 1.3 TLS_AES_128_GCM_SHA256 -- /index.html /medium.bin /missing
+  curl_run $P13 "$K" 1.3 TLS_AES_256_GCM_SHA384 -- /index.html
+  curl_run $P13 "$K" 1.3 TLS_CHACHA20_POLY1305_SHA256 -- /index.html
+} >"$WORK/c1.txt"
+stop_capture "$PID" "$(capfile tls13-nginx)"
+expect_lines "$WORK/c1.txt" "200 2048 1 200 102400 0 404 345 0 200 2048 1 200 2048 1 "
+cp "$K" "$OUT/tls13-nginx.keys"; finish tls13-nginx
+
+# ---------------------------------------------------------------- tls12-nginx
+log "tls12-nginx.pcapng"
+K=$WORK/tls12-nginx.keys; : >"$K"
+start_capture PID "$(capfile tls12-nginx)" -i lo "tcp port $P12"
+{
+  curl_run $P12 "$K" 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 -- /index.html /missing
+  curl_run $P12 "$K" 1.2 ECDHE-RSA-AES256-GCM-SHA384 -- /index.html
+  curl_run $P12 "$K" 1.2 ECDHE-ECDSA-CHACHA20-POLY1305 -- /index.html
+  curl_run $P12 "$K" 1.2 AES128-GCM-SHA256 -- /index.html
+  "${PY[@]}" "$HERE/tls_golden.py" pyclient "https://golden.test:$P12/index.html" "$K" ECDHE-ECDSA-AES256-GCM-SHA384
+} >"$WORK/c2.txt"
+stop_capture "$PID" "$(capfile tls12-nginx)"
+expect_lines "$WORK/c2.txt" "200 2048 1 404 345 0 200 2048 1 200 2048 1 200 2048 1 200 2048 "
+[[ $(grep -c '^CLIENT_RANDOM ' "$K") == 5 ]] || die "tls12-nginx: want 5 CLIENT_RANDOM lines"
+cp "$K" "$OUT/tls12-nginx.keys"; finish tls12-nginx
+
+# ---------------------------------------------------------------- tls-resumed
+log "tls-resumed.pcapng"
+K=$WORK/tls-resumed.keys; : >"$K"
+(cd "$WORK/www" && exec openssl s_server -accept "127.0.0.1:$PSS" -cert "$C/ec.crt" -key "$C/ec.key" \
+   -tls1_2 -no_ticket -WWW -http_server_binmode -naccept 2 >"$WORK/s_server.log" 2>&1) &
+SSRV=$!
+wait_listen $PSS
+sclient() { # sess-option file
+  printf 'GET /index.html HTTP/1.0\r\nHost: golden.test:%s\r\n\r\n' $PSS \
+    | timeout 20 openssl s_client -connect "127.0.0.1:$PSS" -servername golden.test -CAfile "$C/ca.crt" \
+        -verify_return_error -tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256 -keylogfile "$K" -ign_eof "$1" "$2" 2>/dev/null
+}
+start_capture PID "$(capfile tls-resumed)" -i lo "tcp port $PR13 or tcp port $PSS"
+curl_run $PR13 "$K" 1.3 TLS_AES_128_GCM_SHA256 -H 'Connection: close' -v -- /index.html /missing \
+  >"$WORK/c3.txt" 2>"$WORK/c3.err"
+sclient -sess_out "$WORK/sess.pem" >"$WORK/s1.out"
+sclient -sess_in "$WORK/sess.pem" >"$WORK/s2.out"
+stop_capture "$PID" "$(capfile tls-resumed)"
+wait "$SSRV" || die "s_server failed: $(cat "$WORK/s_server.log")"
+expect_lines "$WORK/c3.txt" "200 2048 1 404 345 1 "
+grep -q 'SSL re-using session ID' "$WORK/c3.err" || die "curl did not offer its session again: $(grep -i 'session' "$WORK/c3.err")"
+grep -q '^New, TLSv1.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256' "$WORK/s1.out" || die "s_client 1: not a new TLS 1.2 session"
+grep -q '^Reused, TLSv1.2, Cipher is ECDHE-ECDSA-AES128-GCM-SHA256' "$WORK/s2.out" || die "s_client 2: session not reused"
+"${PY[@]}" - "$WORK/www/index.html" "$WORK/s1.out" "$WORK/s2.out" <<'PYEOF'
+import sys
+want = b"HTTP/1.0 200 ok\r\nContent-type: text/html\r\n\r\n" + open(sys.argv[1], "rb").read()
+for f in sys.argv[2:]:
+    assert want in open(f, "rb").read(), f"{f}: s_server -WWW response not as expected"
+PYEOF
+cp "$K" "$OUT/tls-resumed.keys"; finish tls-resumed
+
+# ---------------------------------------------------------------- tls13-nokeys
+log "tls13-nokeys.pcapng"
+K=$WORK/tls13-nokeys.private-keys; : >"$K"   # kept out of tests/golden: only to self-check below
+start_capture PID "$(capfile tls13-nokeys)" -i lo "tcp port $PNK"
+curl_run $PNK "$K" 1.3 TLS_AES_256_GCM_SHA384 -- /index.html /missing >"$WORK/c4.txt"
+stop_capture "$PID" "$(capfile tls13-nokeys)"
+expect_lines "$WORK/c4.txt" "200 2048 1 404 345 0 "
+finish tls13-nokeys
+# the content is there (tshark reads it with the withheld keys) but not without them
+n=$(tshark -n -r "$OUT/tls13-nokeys.pcapng" -o "tls.keylog_file:$K" -d "tcp.port==$PNK,tls" -Y http 2>/dev/null | wc -l)
+[[ $n == 4 ]] || die "tls13-nokeys: with the withheld keys tshark should see 4 HTTP messages, saw $n"
+
+# ---------------------------------------------------------------- tls12-partial-keys
+log "tls12-partial-keys.pcapng"
+start_capture PID "$(capfile tls12-partial-keys)" -i lo "tcp port $PPK"
+{
+  curl_run $PPK "$WORK/pk1.keys" 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 -- /index.html
+  curl_run $PPK "$WORK/pk2.keys" 1.2 ECDHE-ECDSA-AES128-GCM-SHA256 -- /index.html /missing
+} >"$WORK/c5.txt"
+stop_capture "$PID" "$(capfile tls12-partial-keys)"
+expect_lines "$WORK/c5.txt" "200 2048 1 200 2048 1 404 345 0 "
+[[ $(grep -c '^CLIENT_RANDOM ' "$WORK/pk1.keys") == 1 && $(grep -c '^CLIENT_RANDOM ' "$WORK/pk2.keys") == 1 ]] \
+  || die "tls12-partial-keys: want one CLIENT_RANDOM line per curl"
+cp "$WORK/pk1.keys" "$OUT/tls12-partial-keys.keys"; finish tls12-partial-keys
+
+log "tshark cross-check"
+"$HERE/tshark-check.sh" "$OUT"/tls*.tls-expected.json >&2 || die "tshark disagrees with the TLS expected files"
+du -ch "$OUT"/tls*.pcapng "$OUT"/tls*.keys | tail -1 >&2
+log "done"
