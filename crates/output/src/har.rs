@@ -14,16 +14,32 @@
 //!   `content` has no `text`;
 //! - a transaction without a response has status 0, empty texts and sizes -1; one without a
 //!   request has an empty method;
+//! - `ssl` is the TLS handshake ([`model::Timings::ssl`]), `-1` for plain HTTP; it is part of
+//!   `connect` and therefore not added again to `time`;
 //! - custom fields start with `_`: `_id`, `_position`, `_reused`, `_client`, `_tunnel` (when the
 //!   connection switched protocols), `_incomplete` (when not complete), `_trailers`;
-//!   the log carries `_httpscope` with the [`Report`] (stats, summary, warnings).
+//!   HTTPS entries (a TLS session, or an `https:` URL) carry `_securityState: "secure"` as
+//!   Chrome writes it, and entries with TLS facts a `_tls` object: `version`, `cipher_suite`,
+//!   `sni`, `alpn`, `resumed`, `decryption` (`{"state": ...}` as in the JSON formats),
+//!   `handshake_ms` (`null` when unknown) and `certificates` (leaf first: `subject`, `issuer`,
+//!   `not_after` as RFC 3339 text, `san`);
+//! - the log carries `_connections`, the TLS connections that yielded no transaction (typically
+//!   traffic that could not be decrypted), each as the JSON formats write a connection record,
+//!   and `_httpscope` with the [`Report`] (stats, summary, warnings).
 //!
-//! The writer streams: the log header goes out before the first entry, each entry as it comes
-//! (one per line), and [`Sink::finish`] closes the array and the objects.
+//! The writer streams entries: the log header goes out before the first entry, each entry as it
+//! comes (one per line), and [`Sink::finish`] closes the array and the objects. The records of
+//! TLS connections without transactions are held in memory until [`Sink::finish`], because
+//! `_connections` follows the entries; records of connections that carried transactions are
+//! not kept (their facts are in each entry's `_tls`).
 
+use crate::json::{handshake_nanos, ConnectionOut};
 use crate::redact::{prepare, prepare_report};
 use crate::{millis, RenderOptions, Report, Sink};
-use model::{header_value, Header, Incomplete, Timestamp, Transaction, Tunnel};
+use model::{
+    header_value, ConnectionRecord, Decryption, Header, Incomplete, Timestamp, TlsInfo,
+    Transaction, Tunnel,
+};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::io::{self, Write};
@@ -121,6 +137,52 @@ struct HarTimings {
     receive: f64,
 }
 
+/// One certificate of `_tls.certificates`.
+#[derive(Debug, Serialize)]
+struct HarCertificate<'a> {
+    subject: &'a str,
+    issuer: &'a str,
+    not_after: Option<String>,
+    san: &'a [String],
+}
+
+/// An entry's `_tls`.
+#[derive(Debug, Serialize)]
+struct HarTls<'a> {
+    version: Option<&'a str>,
+    cipher_suite: Option<&'a str>,
+    sni: Option<&'a str>,
+    alpn: Option<&'a str>,
+    resumed: bool,
+    decryption: &'a Decryption,
+    handshake_ms: Option<f64>,
+    certificates: Vec<HarCertificate<'a>>,
+}
+
+impl<'a> HarTls<'a> {
+    fn new(tls: &'a TlsInfo) -> Self {
+        HarTls {
+            version: tls.version.as_deref(),
+            cipher_suite: tls.cipher_suite.as_deref(),
+            sni: tls.sni.as_deref(),
+            alpn: tls.alpn.as_deref(),
+            resumed: tls.resumed,
+            decryption: &tls.decryption,
+            handshake_ms: handshake_nanos(tls).map(millis),
+            certificates: tls
+                .certificates
+                .iter()
+                .map(|c| HarCertificate {
+                    subject: &c.subject,
+                    issuer: &c.issuer,
+                    not_after: c.not_after.map(Timestamp::to_rfc3339_millis),
+                    san: &c.san,
+                })
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Entry<'a> {
@@ -145,6 +207,18 @@ struct Entry<'a> {
     tunnel: Option<&'a Tunnel>,
     #[serde(rename = "_incomplete", skip_serializing_if = "<[_]>::is_empty")]
     incomplete: &'a [Incomplete],
+    #[serde(rename = "_securityState", skip_serializing_if = "Option::is_none")]
+    security_state: Option<&'static str>,
+    #[serde(rename = "_tls", skip_serializing_if = "Option::is_none")]
+    tls: Option<HarTls<'a>>,
+}
+
+/// Whether `t` travelled over TLS: it has TLS facts or an `https:` URL.
+fn is_https(t: &Transaction) -> bool {
+    t.tls.is_some()
+        || t.url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
 }
 
 /// A byte count as a HAR integer.
@@ -434,6 +508,8 @@ fn entry(t: &Transaction) -> Entry<'_> {
         client: t.client.to_string(),
         tunnel: t.tunnel.as_ref(),
         incomplete: &t.incomplete,
+        security_state: is_https(t).then_some("secure"),
+        tls: t.tls.as_ref().map(HarTls::new),
     }
 }
 
@@ -443,6 +519,8 @@ pub struct HarWriter<W> {
     opts: RenderOptions,
     opened: bool,
     count: u64,
+    /// TLS connections without transactions, held until [`Sink::finish`].
+    connections: Vec<ConnectionRecord>,
 }
 
 impl<W: Write> HarWriter<W> {
@@ -453,6 +531,7 @@ impl<W: Write> HarWriter<W> {
             opts,
             opened: false,
             count: 0,
+            connections: Vec::new(),
         }
     }
 
@@ -485,14 +564,25 @@ impl<W: Write> Sink for HarWriter<W> {
         Ok(())
     }
 
+    fn connection(&mut self, c: &ConnectionRecord) -> io::Result<()> {
+        self.open()?;
+        if c.transactions == 0 {
+            self.connections.push(c.clone());
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         self.open()?;
         let report = prepare_report(report, &self.opts);
-        self.out.write_all(if self.count == 0 {
-            b"],\"_httpscope\":"
-        } else {
-            b"\n],\"_httpscope\":"
-        })?;
+        self.out
+            .write_all(if self.count == 0 { b"]" } else { b"\n]" })?;
+        self.out.write_all(b",\"_connections\":[")?;
+        for (i, c) in std::mem::take(&mut self.connections).iter().enumerate() {
+            self.out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut self.out, &ConnectionOut::new(c))?;
+        }
+        self.out.write_all(b"],\"_httpscope\":")?;
         serde_json::to_writer(&mut self.out, &*report)?;
         self.out.write_all(b"}}\n")?;
         self.out.flush()
@@ -502,12 +592,16 @@ impl<W: Write> Sink for HarWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, unanswered, MS, T0};
+    use crate::fixtures::{get, nokeys_connection, tls_connection, tls_get, unanswered, MS, T0};
     use crate::SummaryBuilder;
     use model::{IncompleteReason, Interim, Timings};
     use serde_json::Value;
 
     fn write(ts: &[Transaction], opts: RenderOptions) -> Value {
+        write_with(ts, &[], opts)
+    }
+
+    fn write_with(ts: &[Transaction], cs: &[ConnectionRecord], opts: RenderOptions) -> Value {
         let mut b = SummaryBuilder::new();
         ts.iter().for_each(|t| b.add(t));
         let report = Report {
@@ -523,6 +617,9 @@ mod tests {
         w.start(Timestamp(T0)).unwrap();
         for t in ts {
             w.transaction(t).unwrap();
+        }
+        for c in cs {
+            w.connection(c).unwrap();
         }
         w.finish(&report).unwrap();
         serde_json::from_slice(&buf).unwrap()
@@ -594,6 +691,8 @@ mod tests {
         assert_eq!(e["_position"], 0);
         assert!(e.get("_incomplete").is_none() && e.get("_tunnel").is_none());
         assert_eq!(entries[1]["_reused"], true);
+        assert!(e.get("_tls").is_none() && e.get("_securityState").is_none());
+        assert_eq!(log["_connections"], Value::Array(vec![]));
 
         let req = &e["request"];
         assert_eq!(req["method"], "GET");
@@ -693,6 +792,57 @@ mod tests {
     }
 
     #[test]
+    fn tls_entry_and_connections_without_transactions() {
+        let v = write_with(
+            &[get(1, 0, 0), tls_get(2, 5)],
+            &[tls_connection(), nokeys_connection()],
+            RenderOptions::default(),
+        );
+        let log = &v["log"];
+        let e = &log["entries"][1];
+        check_entry(e);
+        assert_eq!(e["request"]["url"], "https://secure.example.com/account");
+        assert_eq!(e["timings"]["connect"], 40.0);
+        assert_eq!(e["timings"]["ssl"], 30.0);
+        assert_eq!(e["time"], 71.0, "ssl is inside connect, not added again");
+        assert_eq!(e["_securityState"], "secure");
+        let tls = &e["_tls"];
+        assert_eq!(tls["version"], "TLS 1.3");
+        assert_eq!(tls["cipher_suite"], "TLS_AES_128_GCM_SHA256");
+        assert_eq!(tls["sni"], "secure.example.com");
+        assert_eq!(tls["alpn"], "http/1.1");
+        assert_eq!(tls["resumed"], false);
+        assert_eq!(tls["decryption"]["state"], "decrypted");
+        assert_eq!(tls["handshake_ms"], 30.0);
+        let cert = &tls["certificates"][0];
+        assert_eq!(cert["subject"], "CN=secure.example.com");
+        assert_eq!(cert["issuer"], "CN=Example CA, O=Example");
+        assert_eq!(cert["not_after"], "2025-01-01T00:00:00.000Z");
+        assert_eq!(cert["san"][1], "*.example.com");
+        assert_eq!(tls["certificates"].as_array().unwrap().len(), 1);
+        // Only the connection without transactions is listed.
+        let cs = log["_connections"].as_array().unwrap();
+        assert_eq!(cs.len(), 1);
+        assert_eq!(cs[0]["id"], 7);
+        assert_eq!(cs[0]["server"], "198.51.100.7:443");
+        assert_eq!(cs[0]["tls"]["decryption"]["state"], "no_keys");
+        assert_eq!(cs[0]["tls"]["sni"], "hidden.example.org");
+        assert_eq!(cs[0]["bytes"][1], 88_000);
+        assert_eq!(cs[0]["handshake_ms"], 35.0);
+        assert_eq!(log["_httpscope"]["input"], "in.pcap");
+    }
+
+    #[test]
+    fn https_url_without_tls_facts_is_secure() {
+        let mut t = get(1, 0, 0);
+        t.url = "HTTPS://example.com/".into();
+        let v = write(&[t], RenderOptions::default());
+        let e = &v["log"]["entries"][0];
+        assert_eq!(e["_securityState"], "secure");
+        assert!(e.get("_tls").is_none());
+    }
+
+    #[test]
     fn empty_log_without_start() {
         let mut buf = Vec::new();
         let report = Report {
@@ -708,6 +858,7 @@ mod tests {
             .unwrap();
         let v: Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v["log"]["entries"], Value::Array(vec![]));
+        assert_eq!(v["log"]["_connections"], Value::Array(vec![]));
     }
 
     #[test]

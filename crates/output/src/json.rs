@@ -5,14 +5,24 @@
 //! plus `started` (RFC 3339 text), `total_ms` and `timings_ms` (phases in milliseconds, `null`
 //! when they do not apply).
 //!
-//! Document shape: `{"transactions":[...],"input":..,"first_packet":..,"last_packet":..,
-//! "stats":..,"summary":..,"warnings":[..]}`. The transactions come first because the rest is
-//! only known at the end; JSON objects are unordered, so readers are unaffected. Each
-//! transaction is on its own line to keep the file greppable.
+//! It also owns the record of a closed TLS connection shared by every JSON-shaped output
+//! ([`ConnectionOut`]): every field of [`model::ConnectionRecord`], plus `started`, `ended`
+//! (RFC 3339 text), `duration_ms` and `handshake_ms` (`null` when the handshake's ends were not
+//! both seen).
+//!
+//! Document shape: `{"transactions":[...],"connections":[...],"input":..,"first_packet":..,
+//! "last_packet":..,"stats":..,"summary":..,"warnings":[..]}`. The transactions come first
+//! because the rest is only known at the end; JSON objects are unordered, so readers are
+//! unaffected. Each transaction and each connection is on its own line to keep the file
+//! greppable.
+//!
+//! Memory: transactions stream, but the TLS connection records are held in memory until
+//! [`Sink::finish`] (one per TLS connection, a few hundred bytes plus certificate text each),
+//! because their array follows the transactions. The JSON lines format streams them instead.
 
 use crate::redact::{prepare, prepare_report};
 use crate::{millis, RenderOptions, Report, Sink};
-use model::{Timestamp, Timings, Transaction};
+use model::{ConnectionRecord, Timestamp, Timings, TlsInfo, Transaction};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -64,12 +74,43 @@ impl<'a> TransactionRecord<'a> {
     }
 }
 
+/// Nanoseconds of the TLS handshake (ClientHello to its end), when both ends were seen.
+pub(crate) fn handshake_nanos(tls: &TlsInfo) -> Option<u64> {
+    Some(tls.handshake_end?.since(tls.handshake_start?))
+}
+
+/// A closed TLS connection as the JSON formats (and HAR's `_connections`) write it.
+#[derive(Debug, Serialize)]
+pub(crate) struct ConnectionOut<'a> {
+    #[serde(flatten)]
+    record: &'a ConnectionRecord,
+    started: String,
+    ended: String,
+    duration_ms: f64,
+    handshake_ms: Option<f64>,
+}
+
+impl<'a> ConnectionOut<'a> {
+    /// The record of `c`.
+    pub(crate) fn new(c: &'a ConnectionRecord) -> Self {
+        ConnectionOut {
+            record: c,
+            started: c.start.to_rfc3339_millis(),
+            ended: c.end.to_rfc3339_millis(),
+            duration_ms: millis(c.end.since(c.start)),
+            handshake_ms: handshake_nanos(&c.tls).map(millis),
+        }
+    }
+}
+
 /// Writes one JSON document (see the module documentation for its shape).
 pub struct JsonWriter<W> {
     out: W,
     opts: RenderOptions,
     opened: bool,
     count: u64,
+    /// TLS connection records, held until [`Sink::finish`].
+    connections: Vec<ConnectionRecord>,
 }
 
 impl<W: Write> JsonWriter<W> {
@@ -80,6 +121,7 @@ impl<W: Write> JsonWriter<W> {
             opts,
             opened: false,
             count: 0,
+            connections: Vec::new(),
         }
     }
 
@@ -107,13 +149,25 @@ impl<W: Write> Sink for JsonWriter<W> {
         Ok(())
     }
 
+    fn connection(&mut self, c: &ConnectionRecord) -> io::Result<()> {
+        self.open()?;
+        self.connections.push(c.clone());
+        Ok(())
+    }
+
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         self.open()?;
         let report = prepare_report(report, &self.opts);
         let rest = serde_json::to_vec(&*report)?;
-        // `rest` is `{"input":...}`: drop its `{` and let its `}` close the document.
         self.out
-            .write_all(if self.count == 0 { b"]," } else { b"\n]," })?;
+            .write_all(if self.count == 0 { b"]" } else { b"\n]" })?;
+        self.out.write_all(b",\"connections\":[")?;
+        for (i, c) in std::mem::take(&mut self.connections).iter().enumerate() {
+            self.out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut self.out, &ConnectionOut::new(c))?;
+        }
+        // `rest` is `{"input":...}`: drop its `{` and let its `}` close the document.
+        self.out.write_all(b"\n],")?;
         self.out.write_all(rest.get(1..).unwrap_or(b"}"))?;
         self.out.write_all(b"\n")?;
         self.out.flush()
@@ -123,7 +177,7 @@ impl<W: Write> Sink for JsonWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, unanswered, T0};
+    use crate::fixtures::{get, nokeys_connection, tls_connection, tls_get, unanswered, T0};
     use crate::SummaryBuilder;
     use serde_json::Value;
 
@@ -141,11 +195,18 @@ mod tests {
     }
 
     fn run(ts: &[Transaction], opts: RenderOptions) -> Value {
+        run_with(ts, &[], opts)
+    }
+
+    fn run_with(ts: &[Transaction], cs: &[ConnectionRecord], opts: RenderOptions) -> Value {
         let mut buf = Vec::new();
         let mut w = JsonWriter::new(&mut buf, opts);
         w.start(Timestamp(T0)).unwrap();
         for t in ts {
             w.transaction(t).unwrap();
+        }
+        for c in cs {
+            w.connection(c).unwrap();
         }
         w.finish(&report(ts)).unwrap();
         serde_json::from_slice(&buf).unwrap()
@@ -196,6 +257,63 @@ mod tests {
             .unwrap();
         let v: Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v["transactions"], Value::Array(vec![]));
+        assert_eq!(v["connections"], Value::Array(vec![]));
         assert_eq!(v["summary"]["requests"], 0);
+    }
+
+    #[test]
+    fn tls_transaction_and_connections() {
+        let ts = [get(1, 0, 0), tls_get(2, 5)];
+        let v = run_with(
+            &ts,
+            &[tls_connection(), nokeys_connection()],
+            RenderOptions::default(),
+        );
+        let t = &v["transactions"][1];
+        assert_eq!(t["url"], "https://secure.example.com/account");
+        assert_eq!(t["tls"]["version"], "TLS 1.3");
+        assert_eq!(t["tls"]["decryption"]["state"], "decrypted");
+        assert_eq!(
+            t["tls"]["certificates"][0]["subject"],
+            "CN=secure.example.com"
+        );
+        assert_eq!(t["timings_ms"]["ssl"], 30.0);
+        assert_eq!(t["total_ms"], 71.0);
+        assert_eq!(v["transactions"][0]["tls"], Value::Null);
+        let cs = v["connections"].as_array().unwrap();
+        assert_eq!(cs.len(), 2);
+        assert_eq!(cs[0]["id"], 5);
+        assert_eq!(cs[0]["transactions"], 1);
+        let c = &cs[1];
+        assert_eq!(c["id"], 7);
+        assert_eq!(c["client"], "10.0.0.1:40007");
+        assert_eq!(c["bytes"], serde_json::json!([4_200, 88_000]));
+        assert_eq!(c["transactions"], 0);
+        assert_eq!(c["tls"]["decryption"]["state"], "no_keys");
+        assert_eq!(c["tls"]["sni"], "hidden.example.org");
+        assert_eq!(c["started"], "2024-02-29T12:34:56.300Z");
+        assert_eq!(c["duration_ms"], 2_000.0);
+        assert_eq!(c["handshake_ms"], 35.0);
+        assert_eq!(v["summary"]["secure_requests"], 1);
+    }
+
+    #[test]
+    fn connections_follow_transactions_one_per_line() {
+        let mut buf = Vec::new();
+        let mut w = JsonWriter::new(&mut buf, RenderOptions::default());
+        w.start(Timestamp(T0)).unwrap();
+        w.connection(&nokeys_connection()).unwrap();
+        w.transaction(&tls_get(1, 0)).unwrap();
+        w.connection(&tls_connection()).unwrap();
+        w.finish(&report(&[])).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let at = |k: &str| text.find(k).unwrap();
+        assert!(at("\"transactions\"") < at("\"connections\""));
+        assert!(at("\"connections\"") < at("\"input\""));
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[2].starts_with("],\"connections\":["), "{text}");
+        assert!(lines[3].starts_with("{\"id\":7,"));
+        assert!(lines[4].starts_with("{\"id\":5,"));
+        assert!(lines[5].starts_with("],\"input\":"));
     }
 }

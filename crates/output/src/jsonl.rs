@@ -3,13 +3,16 @@
 //! This module owns [`JsonlWriter`]. Each transaction is one line
 //! `{"type":"transaction", ...}` with the fields of the shared record (every field of
 //! [`model::Transaction`], plus `started`, `total_ms` and `timings_ms`; see [`crate::JsonWriter`]).
+//! Each closed TLS connection is one line `{"type":"connection", ...}` with the fields of
+//! [`model::ConnectionRecord`] plus `started`, `ended`, `duration_ms` and `handshake_ms`,
+//! written when it arrives (after the transactions it carried).
 //! [`Sink::finish`] writes a last line `{"type":"report", ...}` with the fields of [`Report`].
 //! Nothing is written at start, so an interrupted run still leaves whole lines.
 
-use crate::json::TransactionRecord;
+use crate::json::{ConnectionOut, TransactionRecord};
 use crate::redact::{prepare, prepare_report};
 use crate::{RenderOptions, Report, Sink};
-use model::{Timestamp, Transaction};
+use model::{ConnectionRecord, Timestamp, Transaction};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -50,6 +53,10 @@ impl<W: Write> Sink for JsonlWriter<W> {
         self.line("transaction", TransactionRecord::new(&t))
     }
 
+    fn connection(&mut self, c: &ConnectionRecord) -> io::Result<()> {
+        self.line("connection", ConnectionOut::new(c))
+    }
+
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         let report = prepare_report(report, &self.opts);
         self.line("report", &*report)?;
@@ -60,7 +67,7 @@ impl<W: Write> Sink for JsonlWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, unanswered, T0};
+    use crate::fixtures::{get, nokeys_connection, tls_connection, tls_get, unanswered, T0};
     use crate::SummaryBuilder;
     use serde_json::Value;
 
@@ -106,5 +113,36 @@ mod tests {
             lines[2]["summary"]["slowest"][0]["url"],
             "http://example.com/index.html?q=rust&token=[redacted]"
         );
+    }
+
+    #[test]
+    fn connection_lines_interleave() {
+        let mut buf = Vec::new();
+        let mut w = JsonlWriter::new(&mut buf, RenderOptions::default());
+        w.start(Timestamp(T0)).unwrap();
+        w.transaction(&tls_get(1, 0)).unwrap();
+        w.connection(&tls_connection()).unwrap();
+        w.connection(&nokeys_connection()).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["type"], "transaction");
+        assert_eq!(lines[0]["tls"]["cipher_suite"], "TLS_AES_128_GCM_SHA256");
+        assert_eq!(lines[0]["timings_ms"]["ssl"], 30.0);
+        assert_eq!(lines[1]["type"], "connection");
+        assert_eq!(lines[1]["id"], 5);
+        let c = &lines[2];
+        assert_eq!(c["type"], "connection");
+        assert_eq!(c["id"], 7);
+        assert_eq!(c["server"], "198.51.100.7:443");
+        assert_eq!(c["transactions"], 0);
+        assert_eq!(c["bytes"][1], 88_000);
+        assert_eq!(c["tls"]["decryption"]["state"], "no_keys");
+        assert_eq!(c["tls"]["records"][1], 30);
+        assert_eq!(c["handshake_ms"], 35.0);
+        assert!(text.starts_with("{\"type\":\"transaction\","));
     }
 }

@@ -7,7 +7,12 @@
 //!
 //! Invariants every sink keeps:
 //! - it streams: each transaction is written when it arrives and then forgotten, so memory does
-//!   not grow with the number of transactions (the summary keeps only bounded aggregates);
+//!   not grow with the number of transactions (the summary keeps only bounded aggregates).
+//!   Two documented exceptions hold TLS [`model::ConnectionRecord`]s until the end because
+//!   their place in the document comes after the transactions: [`JsonWriter`] keeps every
+//!   record for its `connections` array, and [`HarWriter`] keeps the records of connections
+//!   that carried no transaction for `log._connections`. [`JsonlWriter`] streams them, and
+//!   [`TerminalReport`] keeps bounded aggregates (at most 20 such connections);
 //! - it writes to any [`std::io::Write`] and returns every I/O error to the caller (the binary
 //!   decides what a broken pipe means);
 //! - unless [`RenderOptions::show_secrets`] is set, credentials are redacted the same way in
@@ -15,7 +20,8 @@
 //! - it never panics on odd input (empty fields, missing request or response, huge numbers).
 //!
 //! Call order, as the binary drives it: [`Sink::start`] once, [`Sink::transaction`] for each
-//! transaction in emission order, [`Sink::finish`] once. Sinks tolerate a missing `start`
+//! transaction and [`Sink::connection`] for each TLS connection as it closes, interleaved in
+//! emission order, [`Sink::finish`] once. Sinks tolerate a missing `start`
 //! (an empty capture) by writing their preamble lazily.
 
 mod har;
@@ -69,12 +75,18 @@ pub struct Report {
 
 /// An output format. The binary calls [`start`](Sink::start) once with the first packet's
 /// timestamp (before any transaction), [`transaction`](Sink::transaction) for each
-/// transaction in emission order, and [`finish`](Sink::finish) once.
+/// transaction and [`connection`](Sink::connection) for each TLS connection when it closes,
+/// interleaved in emission order, and [`finish`](Sink::finish) once.
 pub trait Sink {
     /// Begins the output; `origin` is the first packet's timestamp.
     fn start(&mut self, origin: model::Timestamp) -> std::io::Result<()>;
     /// Writes one transaction.
     fn transaction(&mut self, t: &model::Transaction) -> std::io::Result<()>;
+    /// Takes note of one TLS connection that has closed (whether or not it carried
+    /// transactions; its transactions, if any, have already been passed to
+    /// [`transaction`](Sink::transaction)). Each sink decides what to keep: see the crate
+    /// documentation for which ones buffer.
+    fn connection(&mut self, c: &model::ConnectionRecord) -> std::io::Result<()>;
     /// Writes what is known at the end and flushes.
     fn finish(&mut self, report: &Report) -> std::io::Result<()>;
 }
@@ -106,8 +118,9 @@ mod tests {
 #[cfg(test)]
 pub(crate) mod fixtures {
     use model::{
-        BodySize, ConnectionId, Header, Incomplete, IncompleteReason, MessageTimes, Request,
-        Response, Timestamp, Timings, Transaction,
+        BodySize, CertificateInfo, ConnectionId, ConnectionRecord, Decryption, Header, Incomplete,
+        IncompleteReason, MessageTimes, Request, Response, Timestamp, Timings, TlsInfo,
+        Transaction,
     };
 
     /// Milliseconds to nanoseconds.
@@ -215,5 +228,99 @@ pub(crate) mod fixtures {
             detail: "connection closed before a response".into(),
         }];
         t
+    }
+
+    /// A decrypted TLS 1.3 session with one certificate: handshake from `T0 + 10 ms` to
+    /// `T0 + 40 ms`, first application data at `T0 + 41 ms`.
+    pub(crate) fn tls13() -> TlsInfo {
+        TlsInfo {
+            version: Some("TLS 1.3".into()),
+            cipher_suite: Some("TLS_AES_128_GCM_SHA256".into()),
+            sni: Some("secure.example.com".into()),
+            alpn_offered: vec!["h2".into(), "http/1.1".into()],
+            alpn: Some("http/1.1".into()),
+            resumed: false,
+            early_data_offered: false,
+            hello_retry: false,
+            handshake_start: Some(Timestamp(T0 + 10 * MS as i64)),
+            handshake_end: Some(Timestamp(T0 + 40 * MS as i64)),
+            certificates: vec![CertificateInfo {
+                subject: "CN=secure.example.com".into(),
+                issuer: "CN=Example CA, O=Example".into(),
+                san: vec!["secure.example.com".into(), "*.example.com".into()],
+                not_before: Some(Timestamp::from_parts(1_700_000_000, 0)),
+                not_after: Some(Timestamp::from_parts(1_735_689_600, 0)),
+            }],
+            alerts: vec![],
+            decryption: Decryption::Decrypted,
+            records: [6, 8],
+            record_bytes: [900, 2_400],
+            first_application_data: Some(Timestamp(T0 + 41 * MS as i64)),
+            errors: 0,
+            first_error: None,
+        }
+    }
+
+    /// A `GET https://secure.example.com/account` over [`tls13`], on connection 5, starting
+    /// `offset_ms` after [`T0`]: connect 40 ms of which TLS 30 ms, send 1, wait 20, receive 10.
+    pub(crate) fn tls_get(id: u64, offset_ms: i64) -> Transaction {
+        let mut t = get(id, 0, offset_ms);
+        t.connection = ConnectionId(5);
+        t.server = "203.0.113.5:443".parse().unwrap();
+        t.client = "10.0.0.1:40005".parse().unwrap();
+        t.url = "https://secure.example.com/account".into();
+        if let Some(r) = t.request.as_mut() {
+            r.target = "/account".into();
+            r.headers = vec![Header::new("Host", "secure.example.com")];
+        }
+        t.timings = Timings {
+            connect: Some(40 * MS),
+            ssl: Some(30 * MS),
+            send: Some(MS),
+            wait: Some(20 * MS),
+            receive: Some(10 * MS),
+            ..Timings::default()
+        };
+        t.tls = Some(tls13());
+        t
+    }
+
+    /// The record of connection 5, which carried [`tls_get`].
+    pub(crate) fn tls_connection() -> ConnectionRecord {
+        ConnectionRecord {
+            id: ConnectionId(5),
+            client: "10.0.0.1:40005".parse().unwrap(),
+            server: "203.0.113.5:443".parse().unwrap(),
+            start: Timestamp(T0),
+            end: Timestamp(T0 + 500 * MS as i64),
+            bytes: [1_000, 3_000],
+            transactions: 1,
+            tls: tls13(),
+        }
+    }
+
+    /// A TLS 1.3 connection (7) that could not be decrypted for lack of keys: no transactions.
+    pub(crate) fn nokeys_connection() -> ConnectionRecord {
+        ConnectionRecord {
+            id: ConnectionId(7),
+            client: "10.0.0.1:40007".parse().unwrap(),
+            server: "198.51.100.7:443".parse().unwrap(),
+            start: Timestamp(T0 + 300 * MS as i64),
+            end: Timestamp(T0 + 2_300 * MS as i64),
+            bytes: [4_200, 88_000],
+            transactions: 0,
+            tls: TlsInfo {
+                version: Some("TLS 1.3".into()),
+                cipher_suite: Some("TLS_AES_256_GCM_SHA384".into()),
+                sni: Some("hidden.example.org".into()),
+                handshake_start: Some(Timestamp(T0 + 310 * MS as i64)),
+                handshake_end: Some(Timestamp(T0 + 345 * MS as i64)),
+                decryption: Decryption::NoKeys,
+                records: [12, 30],
+                record_bytes: [4_200, 88_000],
+                first_application_data: Some(Timestamp(T0 + 345 * MS as i64)),
+                ..TlsInfo::default()
+            },
+        }
     }
 }

@@ -6,7 +6,8 @@
 //! - per-host counters for at most [`MAX_TRACKED_HOSTS`] distinct hosts; transactions for
 //!   hosts first seen after that go straight to the [`OTHER_HOSTS`] bucket, so the top-50 list
 //!   is exact whenever a capture has at most that many hosts;
-//! - per-protocol counters for at most [`MAX_PROTOCOLS`] protocol names, the rest as `(other)`;
+//! - per-protocol counters for at most [`MAX_PROTOCOLS`] protocol names, the rest as `(other)`,
+//!   and likewise per TLS version for requests that travelled over TLS;
 //! - the [`MAX_SLOWEST`] slowest transactions by [`model::Timings::total`].
 //!
 //! Connections are counted as transactions at position 0 (the first request seen on a
@@ -198,6 +199,11 @@ pub struct Summary {
     pub slowest: Vec<SlowRequest>,
     /// Transactions per protocol, most used first (then by name).
     pub protocols: Vec<(String, u64)>,
+    /// Transactions that travelled over TLS (those with [`Transaction::tls`]).
+    pub secure_requests: u64,
+    /// Those transactions per TLS version (`TLS 1.3`; `(unknown)` when the version was not
+    /// seen), most used first (then by name).
+    pub tls_versions: Vec<(String, u64)>,
 }
 
 /// Builds a [`Summary`] from a stream of transactions in bounded memory (see the module
@@ -218,6 +224,31 @@ pub struct SummaryBuilder {
     slowest: Vec<SlowRequest>,
     protocols: Vec<(String, u64)>,
     other_protocols: u64,
+    secure_requests: u64,
+    tls_versions: Vec<(String, u64)>,
+    other_tls_versions: u64,
+}
+
+/// Counts one more `name` in a list bounded to [`MAX_PROTOCOLS`] names; a name beyond the
+/// bound counts in `other`.
+fn count_bounded(list: &mut Vec<(String, u64)>, other: &mut u64, name: &str) {
+    if let Some(p) = list.iter_mut().find(|(p, _)| p == name) {
+        p.1 = p.1.saturating_add(1);
+    } else if list.len() < MAX_PROTOCOLS {
+        list.push((name.to_owned(), 1));
+    } else {
+        *other = other.saturating_add(1);
+    }
+}
+
+/// `list` most used first (then by name), with an [`OTHER_HOSTS`] entry for `other`.
+fn sorted_counts(list: &[(String, u64)], other: u64) -> Vec<(String, u64)> {
+    let mut out = list.to_vec();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    if other > 0 {
+        out.push((OTHER_HOSTS.to_owned(), other));
+    }
+    out
 }
 
 impl SummaryBuilder {
@@ -250,6 +281,15 @@ impl SummaryBuilder {
         self.status_classes.add(t.status());
         self.add_host(t);
         self.add_protocol(&t.protocol);
+        if let Some(tls) = &t.tls {
+            self.secure_requests = self.secure_requests.saturating_add(1);
+            let version = tls.version.as_deref().unwrap_or("(unknown)");
+            count_bounded(
+                &mut self.tls_versions,
+                &mut self.other_tls_versions,
+                version,
+            );
+        }
         self.add_slow(t);
     }
 
@@ -275,13 +315,7 @@ impl SummaryBuilder {
         } else {
             protocol
         };
-        if let Some(p) = self.protocols.iter_mut().find(|(p, _)| p == name) {
-            p.1 = p.1.saturating_add(1);
-        } else if self.protocols.len() < MAX_PROTOCOLS {
-            self.protocols.push((name.to_owned(), 1));
-        } else {
-            self.other_protocols = self.other_protocols.saturating_add(1);
-        }
+        count_bounded(&mut self.protocols, &mut self.other_protocols, name);
     }
 
     fn add_slow(&mut self, t: &Transaction) {
@@ -328,11 +362,7 @@ impl SummaryBuilder {
         if other.requests > 0 {
             hosts.push(other);
         }
-        let mut protocols = self.protocols.clone();
-        protocols.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        if self.other_protocols > 0 {
-            protocols.push((OTHER_HOSTS.to_owned(), self.other_protocols));
-        }
+        let protocols = sorted_counts(&self.protocols, self.other_protocols);
         Summary {
             requests: self.requests,
             request_bytes: self.request_bytes,
@@ -355,6 +385,8 @@ impl SummaryBuilder {
             hosts,
             slowest: self.slowest.clone(),
             protocols,
+            secure_requests: self.secure_requests,
+            tls_versions: sorted_counts(&self.tls_versions, self.other_tls_versions),
         }
     }
 }
@@ -362,7 +394,7 @@ impl SummaryBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, unanswered, MS};
+    use crate::fixtures::{get, tls13, tls_get, unanswered, MS};
     use model::Header;
 
     #[test]
@@ -399,11 +431,43 @@ mod tests {
     }
 
     #[test]
+    fn counts_requests_per_tls_version() {
+        let mut b = SummaryBuilder::new();
+        b.add(&get(1, 0, 0));
+        b.add(&tls_get(2, 0));
+        b.add(&tls_get(3, 0));
+        let mut t12 = tls_get(4, 0);
+        t12.tls = Some(model::TlsInfo {
+            version: Some("TLS 1.2".into()),
+            ..tls13()
+        });
+        b.add(&t12);
+        let mut unknown = tls_get(5, 0);
+        unknown.tls = Some(model::TlsInfo::default());
+        b.add(&unknown);
+        let s = b.build();
+        assert_eq!(s.requests, 5);
+        assert_eq!(s.secure_requests, 4);
+        assert_eq!(
+            s.tls_versions,
+            vec![
+                ("TLS 1.3".to_owned(), 2),
+                ("(unknown)".to_owned(), 1),
+                ("TLS 1.2".to_owned(), 1)
+            ]
+        );
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["secure_requests"], 4);
+        assert_eq!(json["tls_versions"][0][0], "TLS 1.3");
+    }
+
+    #[test]
     fn empty_summary_has_zero_ratio() {
         let s = SummaryBuilder::default().build();
         assert_eq!(s.requests, 0);
         assert_eq!(s.reuse_ratio, 0.0);
         assert!(s.hosts.is_empty() && s.slowest.is_empty() && s.protocols.is_empty());
+        assert!(s.secure_requests == 0 && s.tls_versions.is_empty());
     }
 
     #[test]

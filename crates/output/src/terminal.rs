@@ -5,29 +5,44 @@
 //! significant digits) and the phase bar. A transaction line reads
 //!
 //! ```text
-//!   +0.100s GET      200  http://example.com/index.html?q=rust  HTTP/1.1 1.32 kB 4.00 kB 60.1 ms [..........##] R
+//!   +0.100s GET      200  http://example.com/index.html?q=rust  HTTP/1.1        1.32 kB 4.00 kB 60.1 ms [..........##] R
+//!   +2.200s GET      200  https://secure.example.com/account    HTTP/1.1+TLS1.3 1.32 kB 4.00 kB 71.0 ms [--=====...##]
 //! ```
 //!
 //! start offset from the first packet, method, status (`---` without a response), URL
-//! (shortened in the middle with `…` to fit [`RenderOptions::width`]), protocol, bytes
-//! transferred (request and response on the wire), decoded response size, total time
+//! (shortened in the middle with `…` to fit [`RenderOptions::width`]), protocol (with the TLS
+//! version appended, `+TLS1.3`, when the exchange travelled over TLS), bytes transferred
+//! (request and response on the wire), decoded response size, total time
 //! ([`model::Timings::total`]), a bar of [`BAR_CELLS`] cells where each phase gets cells in
-//! proportion to its duration (connect, which includes blocked and DNS; send; wait; receive),
-//! and markers: `R` (`↻` in colour) for a reused connection, `tunnel:<kind>`, and `!` with the
-//! incomplete reasons.
+//! proportion to its duration (connect, which includes blocked and DNS; the TLS handshake,
+//! carved out of connect; send; wait; receive), and markers: `R` (`↻` in colour) for a reused
+//! connection, `tunnel:<kind>`, and `!` with the incomplete reasons.
 //!
 //! Colour comes only from [`RenderOptions::color`]: statuses by class (2xx green, 3xx cyan,
 //! 4xx yellow, 5xx red, none magenta), phases by colour instead of glyph, bold headings, dim
 //! secondary text. Without colour the output is plain text apart from `…` and `µ`.
 //!
+//! [`Sink::connection`] only tallies TLS connections, in bounded memory: counts per (version,
+//! cipher suite) and per decryption outcome, and the [`MAX_SILENT`] largest connections that
+//! yielded no transaction.
+//!
 //! [`Sink::finish`] writes the summary: input, capture span, requests, bytes, connection
-//! reuse, protocols, status classes, the phase legend, hosts, the slowest requests with their
-//! phases in milliseconds, incomplete transactions by reason, and every non-zero loss counter
-//! of [`model::Stats`] together with the report's warnings.
+//! reuse, protocols, requests over TLS per version, status classes, the phase legend, hosts,
+//! the slowest requests with their phases in milliseconds, incomplete transactions by reason,
+//! the TLS section (connections by version and suite, decryption outcomes, the key log, and the
+//! table of TLS connections without transactions: addresses, SNI, version, suite, decryption,
+//! records and bytes each way, handshake time, time from the connection's first packet to the
+//! first application data), and every non-zero loss counter of [`model::Stats`] together with
+//! the report's warnings. Text from the capture (URLs, SNI, certificate names, error details)
+//! has its control characters replaced before it is written.
 
+use crate::json::handshake_nanos;
 use crate::redact::{prepare, prepare_report};
 use crate::{RenderOptions, Report, Sink, Summary};
-use model::{IncompleteReason, Stats, Timestamp, Timings, Transaction, Tunnel};
+use model::{
+    ConnectionRecord, Decryption, IncompleteReason, Stats, Timestamp, Timings, TlsStats,
+    Transaction, Tunnel,
+};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -36,7 +51,15 @@ const BAR_CELLS: usize = 12;
 /// Width when [`RenderOptions::width`] is 0.
 const DEFAULT_WIDTH: usize = 100;
 /// Columns of a transaction line other than the URL (and two for a marker).
-const FIXED_COLUMNS: usize = 77;
+const FIXED_COLUMNS: usize = 84;
+/// Width of the protocol column (`HTTP/1.1+TLS1.3`).
+const PROTOCOL_COLUMNS: usize = 15;
+/// TLS connections without transactions listed individually.
+const MAX_SILENT: usize = 20;
+/// Distinct (version, cipher suite) pairs and unsupported suite names counted individually.
+const MAX_SUITES: usize = 32;
+/// Width of the cipher suite column.
+const SUITE_COLUMNS: usize = 45;
 /// The URL column never gets narrower than this.
 const MIN_URL_COLUMNS: usize = 16;
 /// Width of the host column of the hosts table.
@@ -45,9 +68,11 @@ const HOST_COLUMNS: usize = 30;
 const BOLD: &str = "1";
 const DIM: &str = "2";
 
-/// The phases of the bar: name, glyph without colour, ANSI colour.
-const PHASES: [(&str, char, &str); 4] = [
+/// The phases of the bar: name, glyph without colour, ANSI colour. `tls` is the part of
+/// connect spent in the TLS handshake.
+const PHASES: [(&str, char, &str); 5] = [
     ("connect", '-', "33"),
+    ("tls", '=', "36"),
     ("send", '>', "35"),
     ("wait", '.', "32"),
     ("receive", '#', "34"),
@@ -173,14 +198,14 @@ fn reason_name(r: IncompleteReason) -> &'static str {
 }
 
 /// Cells per phase, proportional to `parts` (largest remainder; ties go to the earlier phase).
-fn allocate(parts: [u64; 4], cells: usize) -> [usize; 4] {
+fn allocate<const N: usize>(parts: [u64; N], cells: usize) -> [usize; N] {
     let total: u128 = parts.iter().map(|&p| u128::from(p)).sum();
-    let mut out = [0usize; 4];
+    let mut out = [0usize; N];
     if total == 0 {
         return out;
     }
     let cells128 = cells as u128;
-    let mut remainders = [(0u128, 0usize); 4];
+    let mut remainders = [(0u128, 0usize); N];
     let mut used = 0;
     for (i, &p) in parts.iter().enumerate() {
         let scaled = u128::from(p) * cells128;
@@ -206,8 +231,10 @@ fn bar(t: &Timings, color: bool) -> String {
         .into_iter()
         .flatten()
         .sum::<u64>();
+    let ssl = t.ssl.unwrap_or(0).min(pre);
     let parts = [
-        pre,
+        pre - ssl,
+        ssl,
         t.send.unwrap_or(0),
         t.wait.unwrap_or(0),
         t.receive.unwrap_or(0),
@@ -251,12 +278,142 @@ fn plural(n: u64, word: &str) -> String {
     }
 }
 
+/// `HTTP/1.1+TLS1.3` for an exchange over TLS 1.3, the protocol alone without TLS.
+fn protocol_label(t: &Transaction) -> String {
+    let protocol = text_or_dash(&t.protocol);
+    match &t.tls {
+        None => protocol,
+        Some(tls) => {
+            let version: String = tls
+                .version
+                .as_deref()
+                .unwrap_or("TLS")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            fit(&format!("{protocol}+{version}"), PROTOCOL_COLUMNS)
+        }
+    }
+}
+
+/// How a decryption outcome reads in the TLS table.
+fn decryption_label(d: &Decryption) -> String {
+    match d {
+        Decryption::Pending => "pending (no encrypted record)".to_owned(),
+        Decryption::Decrypted => "decrypted".to_owned(),
+        Decryption::NoKeys => "no keys".to_owned(),
+        Decryption::Unsupported { suite } => format!("unsupported suite {}", clean(suite)),
+        Decryption::Failed { records, detail } => {
+            format!("failed ({}: {})", plural(*records, "record"), clean(detail))
+        }
+    }
+}
+
+/// ANSI colour of a decryption outcome.
+fn decryption_color(d: &Decryption) -> &'static str {
+    match d {
+        Decryption::Pending => DIM,
+        Decryption::Decrypted => "32",
+        Decryption::NoKeys => "33",
+        Decryption::Unsupported { .. } => "35",
+        Decryption::Failed { .. } => "31",
+    }
+}
+
+/// Counts one more `key` in a list bounded to [`MAX_SUITES`] keys (the rest go to `other`).
+fn tally<K: PartialEq>(list: &mut Vec<(K, u64)>, other: &mut u64, key: K) {
+    if let Some(e) = list.iter_mut().find(|(k, _)| *k == key) {
+        e.1 = e.1.saturating_add(1);
+    } else if list.len() < MAX_SUITES {
+        list.push((key, 1));
+    } else {
+        *other = other.saturating_add(1);
+    }
+}
+
+/// Bounded aggregates of the TLS connections seen by [`Sink::connection`].
+#[derive(Debug, Default)]
+struct TlsTally {
+    connections: u64,
+    /// Connections per (version, cipher suite), in order of first appearance.
+    suites: Vec<((String, String), u64)>,
+    other_suites: u64,
+    decrypted: u64,
+    no_keys: u64,
+    pending: u64,
+    /// Connections per unsupported suite.
+    unsupported: Vec<(String, u64)>,
+    other_unsupported: u64,
+    failed: u64,
+    /// The detail of the first failed connection.
+    first_failure: Option<String>,
+    /// The largest connections without transactions (TCP payload bytes both ways), largest
+    /// first, earlier first on ties; certificates and alerts dropped.
+    silent: Vec<ConnectionRecord>,
+    /// All connections without transactions.
+    silent_total: u64,
+}
+
+fn total_bytes(c: &ConnectionRecord) -> u64 {
+    c.bytes[0].saturating_add(c.bytes[1])
+}
+
+impl TlsTally {
+    fn add(&mut self, c: &ConnectionRecord) {
+        self.connections = self.connections.saturating_add(1);
+        let tls = &c.tls;
+        let key = (
+            tls.version.clone().unwrap_or_else(|| "?".to_owned()),
+            tls.cipher_suite.clone().unwrap_or_else(|| "?".to_owned()),
+        );
+        tally(&mut self.suites, &mut self.other_suites, key);
+        match &tls.decryption {
+            Decryption::Pending => self.pending = self.pending.saturating_add(1),
+            Decryption::Decrypted => self.decrypted = self.decrypted.saturating_add(1),
+            Decryption::NoKeys => self.no_keys = self.no_keys.saturating_add(1),
+            Decryption::Unsupported { suite } => tally(
+                &mut self.unsupported,
+                &mut self.other_unsupported,
+                suite.clone(),
+            ),
+            Decryption::Failed { detail, .. } => {
+                self.failed = self.failed.saturating_add(1);
+                self.first_failure.get_or_insert_with(|| detail.clone());
+            }
+        }
+        if c.transactions == 0 {
+            self.silent_total = self.silent_total.saturating_add(1);
+            let size = total_bytes(c);
+            let at = self
+                .silent
+                .iter()
+                .position(|s| size > total_bytes(s))
+                .unwrap_or(self.silent.len());
+            if at < MAX_SILENT {
+                let mut kept = c.clone();
+                kept.tls.certificates.truncate(1);
+                kept.tls.alerts.clear();
+                self.silent.insert(at, kept);
+                self.silent.truncate(MAX_SILENT);
+            }
+        }
+    }
+
+    fn unsupported_total(&self) -> u64 {
+        self.unsupported
+            .iter()
+            .map(|(_, n)| *n)
+            .fold(self.other_unsupported, u64::saturating_add)
+    }
+}
+
 /// Writes the human report (see the module documentation).
 pub struct TerminalReport<W> {
     out: W,
     opts: RenderOptions,
     origin: Option<Timestamp>,
     header_written: bool,
+    tls: TlsTally,
 }
 
 impl<W: Write> TerminalReport<W> {
@@ -267,6 +424,7 @@ impl<W: Write> TerminalReport<W> {
             opts,
             origin: None,
             header_written: false,
+            tls: TlsTally::default(),
         }
     }
 
@@ -295,7 +453,7 @@ impl<W: Write> TerminalReport<W> {
         self.header_written = true;
         let uw = self.url_columns();
         let line = format!(
-            "  {:>9} {:<7} {:>4}  {:<uw$}  {:<8} {:>7} {:>7} {:>7} phases",
+            "  {:>9} {:<7} {:>4}  {:<uw$}  {:<PROTOCOL_COLUMNS$} {:>7} {:>7} {:>7} phases",
             "start", "method", "code", "url", "protocol", "wire", "size", "time"
         );
         writeln!(self.out, "{}", self.paint(BOLD, &line))
@@ -311,7 +469,7 @@ impl<W: Write> TerminalReport<W> {
         };
         let status = self.paint(status_color(t.status()), &format!("{status:>4}"));
         let url = format!("{:<uw$}", fit(&t.url, uw));
-        let protocol = text_or_dash(&t.protocol);
+        let protocol = protocol_label(t);
         let transfer = bytes(
             t.request_wire_bytes()
                 .saturating_add(t.response_wire_bytes()),
@@ -323,7 +481,7 @@ impl<W: Write> TerminalReport<W> {
         let mut line = format!(
             "  {} {method:<7} {status}  {url}  {} {transfer:>7} {decoded:>7} {:>7} {}",
             self.paint(DIM, &format!("{:>9}", offset(t.start.since(origin)))),
-            self.paint(DIM, &format!("{protocol:<8}")),
+            self.paint(DIM, &format!("{protocol:<PROTOCOL_COLUMNS$}")),
             duration(t.timings.total()),
             bar(&t.timings, color),
         );
@@ -405,6 +563,22 @@ impl<W: Write> TerminalReport<W> {
             .map(|(p, n)| format!("{p} {n}"))
             .collect();
         self.field("Protocols", &none_if_empty(protocols.join(", ")))?;
+        if s.secure_requests > 0 {
+            let versions: Vec<String> = s
+                .tls_versions
+                .iter()
+                .map(|(v, n)| format!("{} {n}", clean(v)))
+                .collect();
+            self.field(
+                "TLS",
+                &format!(
+                    "{} of {}: {}",
+                    s.secure_requests,
+                    plural(s.requests, "request"),
+                    versions.join(", ")
+                ),
+            )?;
+        }
         let statuses: Vec<String> = s
             .status_classes
             .labelled()
@@ -512,6 +686,161 @@ impl<W: Write> TerminalReport<W> {
             writeln!(self.out, "  {:<20} {n:>6}", reason_name(*reason))?;
         }
         Ok(())
+    }
+
+    /// The TLS section: nothing when no TLS was seen.
+    fn tls_section(&mut self, st: &TlsStats) -> io::Result<()> {
+        let tally = std::mem::take(&mut self.tls);
+        if tally.connections == 0 && st.connections == 0 && st.keylog_lines == 0 {
+            return Ok(());
+        }
+        let connections = tally.connections.max(st.connections);
+        self.section(&format!("TLS connections: {connections}"))?;
+        if !tally.suites.is_empty() {
+            let head = format!(
+                "  {:<8} {:<SUITE_COLUMNS$} {:>6}",
+                "version", "cipher suite", "conns"
+            );
+            writeln!(self.out, "{}", self.paint(DIM, &head))?;
+            let mut suites = tally.suites.clone();
+            suites.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            if tally.other_suites > 0 {
+                suites.push((
+                    (crate::OTHER_HOSTS.to_owned(), String::new()),
+                    tally.other_suites,
+                ));
+            }
+            for ((version, suite), n) in &suites {
+                writeln!(
+                    self.out,
+                    "  {:<8} {:<SUITE_COLUMNS$} {n:>6}",
+                    fit(version, 8),
+                    fit(suite, SUITE_COLUMNS)
+                )?;
+            }
+        }
+        // Outcomes from the connection records; from the counters when there were none.
+        let mut outcomes = Vec::new();
+        if tally.connections > 0 {
+            let mut add = |n: u64, code: &str, text: String| {
+                if n > 0 {
+                    outcomes.push(self.paint(code, &text));
+                }
+            };
+            add(
+                tally.decrypted,
+                "32",
+                format!("decrypted {}", tally.decrypted),
+            );
+            add(tally.no_keys, "33", format!("no keys {}", tally.no_keys));
+            let unsupported = tally.unsupported_total();
+            let mut names: Vec<String> = tally
+                .unsupported
+                .iter()
+                .map(|(suite, n)| format!("{} {n}", clean(suite)))
+                .collect();
+            if tally.other_unsupported > 0 {
+                names.push(format!(
+                    "{} {}",
+                    crate::OTHER_HOSTS,
+                    tally.other_unsupported
+                ));
+            }
+            add(
+                unsupported,
+                "35",
+                format!("unsupported suite {unsupported} ({})", names.join(", ")),
+            );
+            let first = tally
+                .first_failure
+                .as_deref()
+                .map(|d| format!(" (first: {})", clean(d)))
+                .unwrap_or_default();
+            add(
+                tally.failed,
+                "31",
+                format!("failed {}{first}", tally.failed),
+            );
+            add(
+                tally.pending,
+                DIM,
+                format!("no encrypted record {}", tally.pending),
+            );
+        } else {
+            for (n, text) in [
+                (st.decrypted, "decrypted"),
+                (st.no_keys, "no keys"),
+                (st.unsupported, "unsupported suite"),
+                (st.failed, "failed"),
+            ] {
+                if n > 0 {
+                    outcomes.push(format!("{text} {n}"));
+                }
+            }
+        }
+        self.field("Decryption", &none_if_empty(outcomes.join(", ")))?;
+        if st.keylog_lines > 0 || st.keylog_malformed > 0 {
+            let mut text = format!(
+                "{}, {}",
+                plural(st.keylog_lines, "line"),
+                plural(st.keylog_sessions, "session")
+            );
+            if st.keylog_malformed > 0 {
+                let _ = write!(text, ", {} malformed", st.keylog_malformed);
+            }
+            self.field("Key log", &text)?;
+        }
+        if tally.silent_total == 0 {
+            return Ok(());
+        }
+        self.section(&format!(
+            "TLS connections without transactions: {} (largest first)",
+            tally.silent_total
+        ))?;
+        for c in &tally.silent {
+            self.silent_row(c)?;
+        }
+        let more = tally.silent_total.saturating_sub(tally.silent.len() as u64);
+        if more > 0 {
+            writeln!(self.out, "  … {more} more")?;
+        }
+        Ok(())
+    }
+
+    /// Two lines about one TLS connection without transactions.
+    fn silent_row(&mut self, c: &ConnectionRecord) -> io::Result<()> {
+        let tls = &c.tls;
+        let name = match (&tls.sni, tls.certificates.first()) {
+            (Some(sni), _) => format!("sni {}", fit(sni, HOST_COLUMNS)),
+            (None, Some(cert)) => format!("cert {}", fit(&cert.subject, HOST_COLUMNS)),
+            (None, None) => "no sni".to_owned(),
+        };
+        let version = tls.version.as_deref().map_or_else(|| "?".to_owned(), clean);
+        let suite = tls
+            .cipher_suite
+            .as_deref()
+            .map_or_else(|| "?".to_owned(), |s| fit(s, SUITE_COLUMNS));
+        let state = self.paint(
+            decryption_color(&tls.decryption),
+            &decryption_label(&tls.decryption),
+        );
+        writeln!(
+            self.out,
+            "  #{} {} -> {}  {name}  {version} {suite}  {state}",
+            c.id, c.client, c.server
+        )?;
+        let handshake = handshake_nanos(tls).map_or_else(|| "-".to_owned(), duration);
+        let first_data = tls
+            .first_application_data
+            .map_or_else(|| "-".to_owned(), |at| duration(at.since(c.start)));
+        let text = format!(
+            "sent {} ({}), received {} ({}), handshake {handshake}, first data after {first_data}",
+            plural(tls.records[0], "record"),
+            bytes(c.bytes[0]),
+            plural(tls.records[1], "record"),
+            bytes(c.bytes[1]),
+        );
+        writeln!(self.out, "      {}", self.paint(DIM, &text))
     }
 
     fn losses(&mut self, r: &Report) -> io::Result<()> {
@@ -685,6 +1014,52 @@ fn loss_lines(s: &Stats) -> Vec<(&'static str, String)> {
             plural(h.other_connections, "TCP connection")
         ),
     );
+    let tls = &s.tls;
+    add(
+        "tls",
+        tls.no_keys,
+        format!(
+            "{} not decrypted: no keys in the key log",
+            plural(tls.no_keys, "connection")
+        ),
+    );
+    add(
+        "tls",
+        tls.unsupported,
+        format!(
+            "{} not decrypted: cipher suite not supported",
+            plural(tls.unsupported, "connection")
+        ),
+    );
+    add(
+        "tls",
+        tls.failed,
+        format!(
+            "{} with records that failed to decrypt",
+            plural(tls.failed, "connection")
+        ),
+    );
+    add(
+        "tls",
+        tls.errors,
+        format!(
+            "{} malformed (records or handshake messages)",
+            plural(tls.errors, "TLS message")
+        ),
+    );
+    let last = tls
+        .keylog_error
+        .as_deref()
+        .map(|e| format!(" (last: {})", clean(e)))
+        .unwrap_or_default();
+    add(
+        "tls",
+        tls.keylog_malformed,
+        format!(
+            "{} malformed{last}",
+            plural(tls.keylog_malformed, "key log line")
+        ),
+    );
     out
 }
 
@@ -702,12 +1077,18 @@ impl<W: Write> Sink for TerminalReport<W> {
         writeln!(self.out, "{line}")
     }
 
+    fn connection(&mut self, c: &ConnectionRecord) -> io::Result<()> {
+        self.tls.add(c);
+        Ok(())
+    }
+
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         let report = prepare_report(report, &self.opts);
         self.overview(&report)?;
         self.hosts(&report.summary)?;
         self.slowest(&report.summary)?;
         self.incomplete(&report.summary)?;
+        self.tls_section(&report.stats.tls)?;
         self.losses(&report)?;
         self.out.flush()
     }
@@ -716,11 +1097,23 @@ impl<W: Write> Sink for TerminalReport<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, unanswered, MS, T0};
+    use crate::fixtures::{
+        get, nokeys_connection, tls13, tls_connection, tls_get, unanswered, MS, T0,
+    };
     use crate::SummaryBuilder;
-    use model::{Header, Incomplete};
+    use model::{Header, Incomplete, TlsInfo};
 
     fn render(ts: &[Transaction], stats: Stats, opts: RenderOptions) -> String {
+        render_with(ts, &[], stats, opts)
+    }
+
+    /// Renders `ts`, passing `cs` after the transaction of the same connection (or at the end).
+    fn render_with(
+        ts: &[Transaction],
+        cs: &[ConnectionRecord],
+        stats: Stats,
+        opts: RenderOptions,
+    ) -> String {
         let mut b = SummaryBuilder::new();
         ts.iter().for_each(|t| b.add(t));
         let report = Report {
@@ -736,6 +1129,15 @@ mod tests {
         w.start(Timestamp(T0)).unwrap();
         for t in ts {
             w.transaction(t).unwrap();
+            for c in cs.iter().filter(|c| c.id == t.connection) {
+                w.connection(c).unwrap();
+            }
+        }
+        for c in cs
+            .iter()
+            .filter(|c| !ts.iter().any(|t| t.connection == c.id))
+        {
+            w.connection(c).unwrap();
         }
         w.finish(&report).unwrap();
         String::from_utf8(buf).unwrap()
@@ -771,7 +1173,22 @@ mod tests {
             reason: IncompleteReason::ResponseGap,
             detail: "1460 bytes".into(),
         }];
-        vec![get(1, 0, 0), get(2, 1, 100), third, unanswered(4, 2_000)]
+        third.tls = Some(TlsInfo {
+            version: Some("TLS 1.2".into()),
+            cipher_suite: Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256".into()),
+            ..tls13()
+        });
+        vec![
+            get(1, 0, 0),
+            get(2, 1, 100),
+            third,
+            unanswered(4, 2_000),
+            tls_get(5, 2_200),
+        ]
+    }
+
+    fn sample_connections() -> Vec<ConnectionRecord> {
+        vec![tls_connection(), nokeys_connection()]
     }
 
     fn sample_stats() -> Stats {
@@ -785,36 +1202,46 @@ mod tests {
         s.tcp.retransmitted_segments = 4;
         s.http.resyncs = 1;
         s.http.skipped_bytes = 12;
+        s.tls.connections = 2;
+        s.tls.decrypted = 1;
+        s.tls.no_keys = 1;
+        s.tls.keylog_lines = 3;
+        s.tls.keylog_sessions = 1;
         s
     }
 
-    const GOLDEN: &str = "      start method  code  url                                          protocol    wire    size    time phases
-    +0.000s GET      200  http://example.com/in…rust&token=[redacted]  HTTP/1.1 1.32 kB 4.00 kB 80.1 ms [---.......##]
-    +0.100s GET      200  http://example.com/in…rust&token=[redacted]  HTTP/1.1 1.32 kB 4.00 kB 60.1 ms [..........##] R
-    +1.234s GET      404  https://cdn.example.n…/some/file/app.min.js  HTTP/1.0 2.50 MB 2.50 MB  1.53 s [..##########] !response_gap
-    +2.000s POST     ---  http://api.example.org/v1/items              HTTP/1.1   420 B       - 6.00 ms [---------->>] !no_response
+    const GOLDEN: &str = "      start method  code  url                                   protocol           wire    size    time phases
+    +0.000s GET      200  http://example.com…&token=[redacted]  HTTP/1.1        1.32 kB 4.00 kB 80.1 ms [---.......##]
+    +0.100s GET      200  http://example.com…&token=[redacted]  HTTP/1.1        1.32 kB 4.00 kB 60.1 ms [..........##] R
+    +1.234s GET      404  https://cdn.exampl…e/file/app.min.js  HTTP/1.0+TLS1.2 2.50 MB 2.50 MB  1.53 s [..##########] !response_gap
+    +2.000s POST     ---  http://api.example.org/v1/items       HTTP/1.1          420 B       - 6.00 ms [---------->>] !no_response
+    +2.200s GET      200  https://secure.example.com/account    HTTP/1.1+TLS1.3 1.32 kB 4.00 kB 71.0 ms [--=====...##]
 
 Summary
   Input        capture.pcap
   Capture      2024-02-29T12:34:56.000Z to 2024-02-29T12:34:58.500Z (2.50 s)
-  Requests     4 (2 incomplete)
-  Bytes        sent 780 B, received 2.50 MB, decoded 2.51 MB
-  Connections  3 connections, 1 of 4 requests on reused connections (25%)
-  Protocols    HTTP/1.1 3, HTTP/1.0 1
-  Statuses     2xx 2, 4xx 1, no response 1
-  Legend       - connect  > send  . wait  # receive  R reused connection  ! incomplete
+  Requests     5 (2 incomplete)
+  Bytes        sent 900 B, received 2.50 MB, decoded 2.51 MB
+  Connections  4 connections, 1 of 5 requests on reused connections (20%)
+  Protocols    HTTP/1.1 4, HTTP/1.0 1
+  TLS          2 of 5 requests: TLS 1.2 1, TLS 1.3 1
+  Statuses     2xx 3, 4xx 1, no response 1
+  Legend       - connect  = tls  > send  . wait  # receive  R reused connection  ! incomplete
 
 Hosts
   host                           requests  conns  reused  transfer   decoded
   example.com                           2      1       1   2.64 kB   8.00 kB
   api.example.org                       1      1       0     420 B       0 B
   cdn.example.net                       1      1       0   2.50 MB   2.50 MB
+  secure.example.com                    1      1       0   1.32 kB   4.00 kB
 
 Slowest requests
    1.53 s  #3 GET 404 https://cdn.example.net/assets/a/very/long/path/to/some/file/app.min.js
            dns 2.0, connect 30.0 (tls 20.0), send 1.0, wait 300.0, receive 1200.0 ms
   80.1 ms  #1 GET 200 http://example.com/index.html?q=rust&token=[redacted]
            connect 20.0, send 0.100, wait 50.0, receive 10.0 ms
+  71.0 ms  #5 GET 200 https://secure.example.com/account
+           connect 40.0 (tls 30.0), send 1.0, wait 20.0, receive 10.0 ms
   60.1 ms  #2 GET 200 http://example.com/index.html?q=rust&token=[redacted]
            send 0.100, wait 50.0, receive 10.0 ms
   6.00 ms  #4 POST --- http://api.example.org/v1/items
@@ -824,12 +1251,24 @@ Incomplete transactions: 2
   response_gap              1
   no_response               1
 
+TLS connections: 2
+  version  cipher suite                                   conns
+  TLS 1.3  TLS_AES_128_GCM_SHA256                             1
+  TLS 1.3  TLS_AES_256_GCM_SHA384                             1
+  Decryption   decrypted 1, no keys 1
+  Key log      3 lines, 1 session
+
+TLS connections without transactions: 1 (largest first)
+  #7 10.0.0.1:40007 -> 198.51.100.7:443  sni hidden.example.org  TLS 1.3 TLS_AES_256_GCM_SHA384  no keys
+      sent 12 records (4.20 kB), received 30 records (88.0 kB), handshake 35.0 ms, first data after 45.0 ms
+
 Losses and anomalies
   capture  2 packets cut short by the snap length (3.00 kB not captured)
   decode   1 packet malformed (last: IPv4 header length 3)
   tcp      1 gap in streams (1.46 kB missing)
   tcp      4 segments retransmitted
   http     1 resync (12 B skipped)
+  tls      1 connection not decrypted: no keys in the key log
   warning  2 packets had a bad checksum
 ";
 
@@ -839,7 +1278,7 @@ Losses and anomalies
             width: 120,
             ..RenderOptions::default()
         };
-        let out = render(&sample(), sample_stats(), opts);
+        let out = render_with(&sample(), &sample_connections(), sample_stats(), opts);
         assert_eq!(out, GOLDEN);
     }
 
@@ -924,6 +1363,22 @@ Losses and anomalies
             ..Timings::default()
         };
         assert_eq!(bar(&t, false), "[----........]");
+        let t = Timings {
+            dns: Some(MS),
+            connect: Some(3 * MS),
+            ssl: Some(2 * MS),
+            wait: Some(2 * MS),
+            ..Timings::default()
+        };
+        assert_eq!(bar(&t, false), "[----====....]");
+        // An ssl longer than connect (inconsistent input) cannot overflow the bar.
+        let t = Timings {
+            connect: Some(MS),
+            ssl: Some(5 * MS),
+            wait: Some(MS),
+            ..Timings::default()
+        };
+        assert_eq!(bar(&t, false), "[======......]");
         assert_eq!(bar(&Timings::default(), false), "[            ]");
     }
 
@@ -943,7 +1398,17 @@ Losses and anomalies
         s.tcp.resets = 1;
         s.http.tunnels = 1;
         s.http.other_connections = 1;
-        assert_eq!(loss_lines(&s).len(), 18);
+        s.tls.unsupported = 1;
+        s.tls.failed = 1;
+        s.tls.errors = 1;
+        s.tls.keylog_malformed = 2;
+        s.tls.keylog_error = Some("line 3: bad\x1b[31m hex".into());
+        let lines = loss_lines(&s);
+        assert_eq!(lines.len(), 23);
+        assert!(lines.contains(&(
+            "tls",
+            "2 key log lines malformed (last: line 3: bad\u{fffd}[31m hex)".to_owned()
+        )));
         assert!(loss_lines(&Stats::default()).is_empty());
     }
 
@@ -971,5 +1436,116 @@ Losses and anomalies
         );
         t.tunnel = Some(Tunnel::Connect);
         assert!(r.line(&t, Timestamp(T0)).contains(" tunnel:connect "));
+    }
+
+    #[test]
+    fn tls_section_is_bounded_and_names_every_outcome() {
+        let mut cs = Vec::new();
+        for i in 0..25u64 {
+            let mut c = nokeys_connection();
+            c.id = model::ConnectionId(100 + i);
+            c.bytes = [1_000 + i, 10_000 * (i % 7)];
+            cs.push(c);
+        }
+        let mut unsupported = nokeys_connection();
+        unsupported.id = model::ConnectionId(200);
+        unsupported.bytes = [1, 1];
+        unsupported.tls.version = Some("TLS 1.2".into());
+        unsupported.tls.cipher_suite = Some("TLS_RSA_WITH_RC4_128_SHA".into());
+        unsupported.tls.decryption = Decryption::Unsupported {
+            suite: "TLS_RSA_WITH_RC4_128_SHA".into(),
+        };
+        cs.push(unsupported);
+        for (id, detail) in [(201, "bad record MAC at record 3"), (202, "second")] {
+            let mut failed = nokeys_connection();
+            failed.id = model::ConnectionId(id);
+            failed.bytes = [0, 0];
+            failed.tls.decryption = Decryption::Failed {
+                records: 4,
+                detail: detail.into(),
+            };
+            cs.push(failed);
+        }
+        let out = render_with(&[], &cs, Stats::default(), RenderOptions::default());
+        assert!(out.contains("\nTLS connections: 28\n"), "{out}");
+        assert!(out.contains(
+            "  Decryption   no keys 25, unsupported suite 1 (TLS_RSA_WITH_RC4_128_SHA 1), \
+             failed 2 (first: bad record MAC at record 3)\n"
+        ));
+        assert!(out.contains("  TLS 1.3  TLS_AES_256_GCM_SHA384"));
+        assert!(out.contains("  TLS 1.2  TLS_RSA_WITH_RC4_128_SHA"));
+        assert!(out.contains("TLS connections without transactions: 28 (largest first)\n"));
+        assert_eq!(out.matches("\n  #").count(), MAX_SILENT);
+        assert!(out.contains("\n  … 8 more\n"));
+        // Largest first: bytes 60000 + 1000 + i for i = 6, 13, 20 (13 and 20 after 6: ties
+        // keep arrival order, and 1020 > 1013 > 1006 so 20 comes first).
+        let first = out.find("\n  #120 ").unwrap();
+        let second = out.find("\n  #113 ").unwrap();
+        let third = out.find("\n  #106 ").unwrap();
+        assert!(first < second && second < third);
+        assert!(!out.contains("#200 ") && !out.contains("#201 "));
+        assert!(out.contains(
+            "      sent 12 records (1.02 kB), received 30 records (60.0 kB), handshake 35.0 ms, \
+             first data after 45.0 ms\n"
+        ));
+    }
+
+    #[test]
+    fn tls_text_from_the_capture_is_sanitised() {
+        let mut c = nokeys_connection();
+        c.tls.sni = Some("evil\x1b[2J.example".into());
+        c.tls.version = Some("TLS\x07 1.3".into());
+        c.tls.cipher_suite = Some("SUITE\r\n".into());
+        let mut by_cert = nokeys_connection();
+        by_cert.id = model::ConnectionId(8);
+        by_cert.tls.sni = None;
+        by_cert.tls.certificates = tls13().certificates;
+        by_cert.tls.certificates[0].subject = "CN=x\x1b]0;title\x07".into();
+        by_cert.tls.decryption = Decryption::Failed {
+            records: 1,
+            detail: "bad\x1b[31m".into(),
+        };
+        let mut t = tls_get(1, 0);
+        if let Some(tls) = t.tls.as_mut() {
+            tls.version = Some("TLS\x1b1".into());
+        }
+        let out = render_with(
+            &[t],
+            &[c, by_cert],
+            Stats::default(),
+            RenderOptions::default(),
+        );
+        assert!(!out.contains('\x1b') && !out.contains('\x07') && !out.contains('\r'));
+        assert!(out.contains("sni evil\u{fffd}[2J.example"));
+        assert!(out.contains("cert CN=x\u{fffd}]0;title\u{fffd}"));
+        assert!(out.contains("failed (1 record: bad\u{fffd}[31m)"));
+        assert!(out.contains("HTTP/1.1+TLS\u{fffd}1 "));
+    }
+
+    #[test]
+    fn tls_section_from_counters_alone_and_absent_without_tls() {
+        let plain = render(&[get(1, 0, 0)], Stats::default(), RenderOptions::default());
+        assert!(!plain.contains("TLS"));
+        let mut s = Stats::default();
+        s.tls.connections = 3;
+        s.tls.decrypted = 2;
+        s.tls.failed = 1;
+        let out = render(&[], s, RenderOptions::default());
+        assert!(out.contains("\nTLS connections: 3\n  Decryption   decrypted 2, failed 1\n"));
+        assert!(out.contains("  tls      1 connection with records that failed to decrypt\n"));
+    }
+
+    #[test]
+    fn colour_paints_the_tls_phase() {
+        let r = TerminalReport::new(
+            Vec::new(),
+            RenderOptions {
+                color: true,
+                ..RenderOptions::default()
+            },
+        );
+        let line = r.line(&tls_get(1, 0), Timestamp(T0));
+        assert!(line.contains("\x1b[36m█████\x1b[0m"), "{line}");
+        assert!(line.contains("HTTP/1.1+TLS1.3"));
     }
 }
