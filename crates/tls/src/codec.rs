@@ -242,10 +242,7 @@ mod tests {
     fn truncated_field_names_it() {
         let mut r = Reader::new(&WELL_FORMED[..1], "T");
         let e = r.u16("T.a").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "T.a: truncated, needs 2 bytes but 1 remain"
-        );
+        assert_eq!(e.to_string(), "T.a: truncated, needs 2 bytes but 1 remain");
         // A failed read consumes nothing.
         assert_eq!(r.remaining(), 1);
     }
@@ -273,7 +270,10 @@ mod tests {
             length: 9,
             max: 8,
         };
-        assert_eq!(e.to_string(), "Handshake: length 9 exceeds the maximum of 8");
+        assert_eq!(
+            e.to_string(),
+            "Handshake: length 9 exceeds the maximum of 8"
+        );
         assert_eq!(
             TlsError::invalid("KeyUpdate", "bad value 7").to_string(),
             "KeyUpdate: bad value 7"

@@ -248,7 +248,10 @@ mod tests {
             assert_eq!(looks_like_client_hello(&CLIENT_HELLO_START[..n]), None);
         }
         assert_eq!(looks_like_client_hello(&HTTP_GET[..3]), Some(false));
-        assert_eq!(looks_like_client_hello(&SSL2_CLIENT_HELLO_START), Some(false));
+        assert_eq!(
+            looks_like_client_hello(&SSL2_CLIENT_HELLO_START),
+            Some(false)
+        );
         // A ServerHello record is a handshake record, but not a ClientHello.
         let mut server_hello = CLIENT_HELLO_START;
         server_hello[5] = 0x02;
