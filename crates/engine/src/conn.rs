@@ -1,34 +1,58 @@
-//! Per-connection analysis: protocol recognition and HTTP/1.x transactions.
+//! Per-connection analysis: protocol recognition, TLS, and HTTP/1.x transactions.
 //!
-//! Each TCP connection starts in the *detecting* state. When the capture holds the start of
-//! the stream (handshake seen, no gap before the first byte), the first bytes decide at once
-//! (a request line, a status line, or not HTTP). When it does not (a capture that began
-//! mid-connection, or lost the first bytes), the first [`DETECT_LIMIT`] bytes of each
-//! direction are searched for a line that starts an HTTP message; the HTTP parser then
-//! resynchronises on its own. Until the decision, events are kept (bounded) and replayed in
-//! their original order to the parser, so the pairing of requests and responses and the
-//! timestamps are as if the parser had seen them live.
+//! A connection is a stack: an optional TLS layer under an application layer. The
+//! application layer starts in the *detecting* state:
+//! - When the capture holds the start of the stream (handshake seen, no gap before the
+//!   first byte), the first bytes decide at once: a TLS ClientHello from the client (then a
+//!   TLS layer is pushed and detection starts again on the decrypted streams), a request
+//!   line, a status line, or something else.
+//! - When it does not (a capture that began mid-connection, or lost the first bytes), each
+//!   direction is searched for a message start with the parser's own resynchronisation rules
+//!   ([`http::find_start`]); bytes before it are dropped and counted as skipped, as the
+//!   parser would. A connection is given up as not HTTP once [`DETECT_LIMIT`] bytes of
+//!   each direction showed no message start.
 //!
-//! Content also fixes the roles: the side that sends requests is the client, whatever the
-//! TCP layer guessed for a connection without a handshake.
+//! Until the decision, events are held (bounded) and replayed in their original order, so
+//! the pairing of requests and responses and the timestamps are as if the parser had seen
+//! them live. Content also fixes the roles: the side that sends requests is the client,
+//! whatever the TCP layer guessed for a connection without a handshake.
+//!
+//! Transactions of a TLS connection are completed after the TLS layer returns, so that they
+//! carry the session's facts and the `ssl` phase.
 
 use crate::timings;
+use crate::Event;
 use flow::FlowEvent;
 use http::{Detection, Exchange, Http1Config, Http1Connection, Start};
-use model::{ConnectionId, Direction, Handshake, HttpStats, Request, Timestamp, Transaction};
+use model::{
+    ConnectionId, ConnectionRecord, Decryption, Direction, Handshake, HttpStats, Request,
+    Timestamp, TlsStats, Transaction,
+};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
+use tls::{KeyLog, TlsConnection, TlsEvent};
 
-/// Bytes of one direction examined (and kept) while looking for the first HTTP message of a
+/// Bytes of one direction examined while looking for the first HTTP message of a
 /// connection whose start is not in the capture.
 pub(crate) const DETECT_LIMIT: usize = 64 * 1024;
 
-/// Every open connection, by id.
+/// Every open connection, by id, and what the layers share.
 pub(crate) struct Connections {
     map: HashMap<ConnectionId, Conn, BuildHasherDefault<IdHasher>>,
     config: Http1Config,
     next_transaction: u64,
+    /// Transactions of a TLS connection completed during the current TLS call.
+    held: Vec<Transaction>,
+    /// Client randoms of TLS sessions seen since the last [`Connections::take_sessions`].
+    new_sessions: Vec<[u8; 32]>,
+}
+
+/// Counters the connection layer fills.
+#[derive(Default)]
+pub(crate) struct ConnStats {
+    pub(crate) http: HttpStats,
+    pub(crate) tls: TlsStats,
 }
 
 /// What is known about a connection apart from its protocol state.
@@ -42,11 +66,24 @@ struct Meta {
     swapped: bool,
     /// Exchanges emitted so far on this connection.
     position: u32,
+    /// Carried in TLS.
+    secure: bool,
+    first_ts: Timestamp,
+    last_ts: Timestamp,
+    /// TCP payload bytes in each direction (as the TCP layer named them).
+    bytes: [u64; 2],
 }
 
 struct Conn {
     meta: Meta,
-    state: State,
+    tls: Option<Box<TlsLayer>>,
+    app: State,
+}
+
+struct TlsLayer {
+    session: TlsConnection,
+    /// The session's client random was reported for secrets export.
+    reported: bool,
 }
 
 enum State {
@@ -56,13 +93,20 @@ enum State {
     Other,
 }
 
+/// What the application layer's events go through: limits, counters, and the way out.
+struct Cx<'a, F: FnMut(Event)> {
+    config: &'a Http1Config,
+    next: &'a mut u64,
+    stats: &'a mut HttpStats,
+    held: &'a mut Vec<Transaction>,
+    out: &'a mut F,
+}
+
 /// Events held back while the protocol is unknown.
 ///
 /// A direction is *anchored* once its held bytes begin at a known place: the start of the
 /// stream (`clean`), or a message start found by seeking. Bytes of a direction that is not
-/// anchored are searched as they come, keeping only the last partial line, and are
-/// otherwise dropped (counted as skipped if the connection turns out to be HTTP) — exactly
-/// what the HTTP parser's own resynchronisation would do with them.
+/// anchored are searched as they come, keeping only the last partial line.
 #[derive(Default)]
 struct Detector {
     /// Held bytes of each direction, from its anchor.
@@ -115,6 +159,8 @@ enum Held {
 
 /// What the bytes seen so far say.
 enum Verdict {
+    /// TLS: a ClientHello from the client.
+    Tls,
     /// HTTP, with the direction that carries requests.
     Http {
         requests: Direction,
@@ -129,23 +175,30 @@ impl Connections {
             map: HashMap::default(),
             config,
             next_transaction: 1,
+            held: Vec::new(),
+            new_sessions: Vec::new(),
         }
     }
 
-    /// Handles one reassembly event, emitting transactions through `out`.
-    pub(crate) fn event(
+    /// Client randoms of TLS sessions seen since the last call.
+    pub(crate) fn take_sessions(&mut self) -> Vec<[u8; 32]> {
+        std::mem::take(&mut self.new_sessions)
+    }
+
+    /// Handles one reassembly event.
+    pub(crate) fn event<F: FnMut(Event)>(
         &mut self,
         ev: FlowEvent<'_>,
-        stats: &mut HttpStats,
-        out: &mut impl FnMut(Transaction),
+        keys: &KeyLog,
+        stats: &mut ConnStats,
+        out: &mut F,
     ) {
-        let next = &mut self.next_transaction;
         match ev {
             FlowEvent::Open {
                 conn,
                 client,
                 server,
-                ts: _,
+                ts,
                 handshake_seen,
             } => {
                 let meta = Meta {
@@ -156,16 +209,22 @@ impl Connections {
                     handshake: Handshake::default(),
                     swapped: false,
                     position: 0,
+                    secure: false,
+                    first_ts: ts,
+                    last_ts: ts,
+                    bytes: [0; 2],
                 };
                 let detector = Detector {
                     clean: [handshake_seen; 2],
                     ..Detector::default()
                 };
+                let app = State::Detecting(Box::new(detector));
                 self.map.insert(
                     conn,
                     Conn {
                         meta,
-                        state: State::Detecting(Box::new(detector)),
+                        tls: None,
+                        app,
                     },
                 );
             }
@@ -184,51 +243,32 @@ impl Connections {
                 let Some(c) = self.map.get_mut(&conn) else {
                     return;
                 };
-                match &mut c.state {
-                    State::Http(p) => {
-                        let meta = &mut c.meta;
-                        let dir = if meta.swapped { dir.reverse() } else { dir };
-                        p.data(dir, ts, data, &mut |ex| emit(meta, ex, next, stats, out));
+                c.meta.last_ts = c.meta.last_ts.max(ts);
+                c.meta.bytes[dir.index()] += data.len() as u64;
+                let mut cx = Cx {
+                    config: &self.config,
+                    next: &mut self.next_transaction,
+                    stats: &mut stats.http,
+                    held: &mut self.held,
+                    out,
+                };
+                match &mut c.tls {
+                    Some(layer) => {
+                        let (meta, app) = (&mut c.meta, &mut c.app);
+                        layer.session.data(dir, ts, data, keys, &mut |ev| {
+                            tls_event(meta, app, &mut cx, ev)
+                        });
+                        settle(c, &mut cx, &mut self.new_sessions);
                     }
-                    State::Other => {}
-                    State::Detecting(d) => {
-                        let i = dir.index();
-                        if d.bytes[i].is_empty() && offset != 0 {
-                            d.clean[i] = false;
+                    None => {
+                        if let Some(mut layer) =
+                            app_data(&mut c.meta, &mut c.app, &mut cx, dir, ts, offset, data)
+                        {
+                            // The connection turned out to be TLS: replay what was held into it.
+                            replay_into_tls(&mut c.meta, &mut c.app, &mut layer, keys, &mut cx);
+                            c.tls = Some(layer);
+                            settle(c, &mut cx, &mut self.new_sessions);
                         }
-                        // Fast path: the stream's first bytes, whole in this chunk.
-                        if d.held.is_empty() && d.clean[i] && d.bytes[i].is_empty() {
-                            match http::detect(data) {
-                                found @ (Detection::Request | Detection::Response) => {
-                                    let requests = if matches!(found, Detection::Request) {
-                                        dir
-                                    } else {
-                                        dir.reverse()
-                                    };
-                                    let mut p =
-                                        start_http(&self.config, &mut c.meta, requests, stats);
-                                    let meta = &mut c.meta;
-                                    let dir = if meta.swapped { dir.reverse() } else { dir };
-                                    p.data(dir, ts, data, &mut |ex| {
-                                        emit(meta, ex, next, stats, out)
-                                    });
-                                    c.state = State::Http(p);
-                                    return;
-                                }
-                                Detection::NotHttp => {
-                                    stats.other_connections += 1;
-                                    c.state = State::Other;
-                                    return;
-                                }
-                                Detection::NeedMore => {}
-                            }
-                        }
-                        if d.clean[i] || !d.bytes[i].is_empty() {
-                            d.hold(dir, ts, data);
-                        } else {
-                            d.seek(dir, ts, data);
-                        }
-                        self.decide(conn, stats, out);
                     }
                 }
             }
@@ -242,23 +282,22 @@ impl Connections {
                 let Some(c) = self.map.get_mut(&conn) else {
                     return;
                 };
-                match &mut c.state {
-                    State::Http(p) => {
-                        let meta = &mut c.meta;
-                        let dir = if meta.swapped { dir.reverse() } else { dir };
-                        p.gap(dir, ts, len, &mut |ex| emit(meta, ex, next, stats, out));
+                let mut cx = Cx {
+                    config: &self.config,
+                    next: &mut self.next_transaction,
+                    stats: &mut stats.http,
+                    held: &mut self.held,
+                    out,
+                };
+                match &mut c.tls {
+                    Some(layer) => {
+                        let (meta, app) = (&mut c.meta, &mut c.app);
+                        layer
+                            .session
+                            .gap(dir, ts, len, &mut |ev| tls_event(meta, app, &mut cx, ev));
+                        settle(c, &mut cx, &mut self.new_sessions);
                     }
-                    State::Other => {}
-                    State::Detecting(d) => {
-                        let i = dir.index();
-                        if d.bytes[i].is_empty() {
-                            // Nothing anchored yet: look for a message start after the hole.
-                            d.clean[i] = false;
-                            d.seeking[i].restart();
-                        } else {
-                            d.hold_gap(dir, ts, len);
-                        }
-                    }
+                    None => app_gap(&mut c.meta, &mut c.app, &mut cx, dir, ts, len),
                 }
             }
             FlowEvent::End {
@@ -270,99 +309,292 @@ impl Connections {
                 let Some(c) = self.map.get_mut(&conn) else {
                     return;
                 };
-                match &mut c.state {
-                    State::Http(p) => {
-                        let meta = &mut c.meta;
-                        let dir = if meta.swapped { dir.reverse() } else { dir };
-                        p.end(dir, ts, reset, &mut |ex| emit(meta, ex, next, stats, out));
-                    }
-                    State::Other => {}
-                    State::Detecting(d) => d.held.push(Held::End(dir, ts, reset)),
-                }
+                let mut cx = Cx {
+                    config: &self.config,
+                    next: &mut self.next_transaction,
+                    stats: &mut stats.http,
+                    held: &mut self.held,
+                    out,
+                };
+                app_end(&mut c.meta, &mut c.app, &mut cx, dir, ts, reset);
+                settle(c, &mut cx, &mut self.new_sessions);
             }
             FlowEvent::Close { conn, ts } => {
                 let Some(mut c) = self.map.remove(&conn) else {
                     return;
                 };
-                match &mut c.state {
-                    State::Http(p) => {
-                        let meta = &mut c.meta;
-                        p.finish(ts, &mut |ex| emit(meta, ex, next, stats, out));
-                        let ps = p.stats();
-                        stats.resyncs += ps.resyncs;
-                        stats.skipped_bytes += ps.skipped_bytes;
-                    }
-                    State::Other => {}
-                    State::Detecting(d) => {
-                        let seen = d.bytes.iter().any(|b| !b.is_empty())
-                            || d.seeking
-                                .iter()
-                                .any(|s| s.skipped > 0 || !s.carry.is_empty());
-                        if seen {
-                            stats.other_connections += 1;
-                        }
-                    }
+                let mut cx = Cx {
+                    config: &self.config,
+                    next: &mut self.next_transaction,
+                    stats: &mut stats.http,
+                    held: &mut self.held,
+                    out,
+                };
+                app_close(&mut c.meta, &mut c.app, &mut cx, ts);
+                settle(&mut c, &mut cx, &mut self.new_sessions);
+                if let Some(layer) = &c.tls {
+                    let info = layer.session.info();
+                    count_tls(&mut stats.tls, info);
+                    (cx.out)(Event::Connection(Box::new(ConnectionRecord {
+                        id: c.meta.id,
+                        client: if c.meta.swapped {
+                            c.meta.server
+                        } else {
+                            c.meta.client
+                        },
+                        server: if c.meta.swapped {
+                            c.meta.client
+                        } else {
+                            c.meta.server
+                        },
+                        start: c.meta.handshake.syn.unwrap_or(c.meta.first_ts),
+                        end: c.meta.last_ts.max(ts),
+                        bytes: c.meta.bytes,
+                        transactions: u64::from(c.meta.position),
+                        tls: info.clone(),
+                    })));
                 }
             }
         }
     }
+}
 
-    /// Looks at the held bytes of connection `id`; once the protocol is known, replays the
-    /// held events into the parser (or drops them).
-    fn decide(
-        &mut self,
-        id: ConnectionId,
-        stats: &mut HttpStats,
-        out: &mut impl FnMut(Transaction),
-    ) {
-        let Some(c) = self.map.get_mut(&id) else {
-            return;
+/// Completes the transactions a TLS call produced with the session's facts, and notes a
+/// newly seen session for secrets export.
+fn settle<F: FnMut(Event)>(c: &mut Conn, cx: &mut Cx<'_, F>, new_sessions: &mut Vec<[u8; 32]>) {
+    let Some(layer) = &mut c.tls else { return };
+    let info = layer.session.info();
+    for mut t in cx.held.drain(..) {
+        let first = t.position == 0;
+        let handshake = (first && c.meta.handshake_seen).then_some(&c.meta.handshake);
+        let secure = match (first, info.handshake_start, info.handshake_end) {
+            (true, Some(start), Some(end)) => Some((start, end)),
+            _ => None,
         };
-        let State::Detecting(d) = &c.state else {
-            return;
-        };
-        match d.verdict() {
-            Verdict::Undecided => {}
-            Verdict::NotHttp => {
-                stats.other_connections += 1;
-                c.state = State::Other;
+        let (start, timings) = timings::compute(&t.times, handshake, secure);
+        t.start = start;
+        t.timings = timings;
+        t.tls = Some(info.clone());
+        (cx.out)(Event::Transaction(Box::new(t)));
+    }
+    if !layer.reported {
+        if let Some(random) = layer.session.client_random() {
+            new_sessions.push(*random);
+            layer.reported = true;
+        }
+    }
+}
+
+fn count_tls(stats: &mut TlsStats, info: &model::TlsInfo) {
+    stats.connections += 1;
+    stats.errors += info.errors;
+    match info.decryption {
+        Decryption::Decrypted => stats.decrypted += 1,
+        Decryption::NoKeys => stats.no_keys += 1,
+        Decryption::Unsupported { .. } => stats.unsupported += 1,
+        Decryption::Failed { .. } => stats.failed += 1,
+        Decryption::Pending => {}
+    }
+}
+
+/// Decrypted data or a gap from the TLS layer, into the application layer.
+fn tls_event<F: FnMut(Event)>(
+    meta: &mut Meta,
+    app: &mut State,
+    cx: &mut Cx<'_, F>,
+    ev: TlsEvent<'_>,
+) {
+    match ev {
+        TlsEvent::Plaintext {
+            dir,
+            ts,
+            offset,
+            data,
+        } => {
+            // Inside TLS only HTTP is looked for: a nested TLS layer is not.
+            let _ = app_data(meta, app, cx, dir, ts, offset, data);
+        }
+        TlsEvent::Gap {
+            dir,
+            ts,
+            offset: _,
+            len,
+        } => app_gap(meta, app, cx, dir, ts, len),
+    }
+}
+
+/// Bytes of the application stream. Returns a TLS layer when they reveal that the
+/// connection is TLS (only for the TCP stream itself, never inside TLS).
+fn app_data<F: FnMut(Event)>(
+    meta: &mut Meta,
+    app: &mut State,
+    cx: &mut Cx<'_, F>,
+    dir: Direction,
+    ts: Timestamp,
+    offset: u64,
+    data: &[u8],
+) -> Option<Box<TlsLayer>> {
+    match app {
+        State::Http(p) => {
+            let dir = if meta.swapped { dir.reverse() } else { dir };
+            p.data(dir, ts, data, &mut |ex| emit(meta, ex, cx));
+            None
+        }
+        State::Other => None,
+        State::Detecting(d) => {
+            let i = dir.index();
+            if d.bytes[i].is_empty() && offset != 0 {
+                d.clean[i] = false;
             }
-            Verdict::Http { requests } => {
-                let mut p = start_http(&self.config, &mut c.meta, requests, stats);
-                let State::Detecting(mut d) = std::mem::replace(&mut c.state, State::Other) else {
-                    return;
-                };
-                for dir in [Direction::ClientToServer, Direction::ServerToClient] {
-                    let seeking = &mut d.seeking[dir.index()];
-                    if seeking.skipped > 0 {
-                        stats.resyncs += 1;
-                        stats.skipped_bytes += seeking.skipped;
-                    }
-                    // A partial line that may start a message: the parser goes on from it.
-                    if !seeking.carry.is_empty() {
-                        let carry = std::mem::take(&mut seeking.carry);
-                        let ts = seeking.carry_ts;
-                        d.hold(dir, ts, &carry);
-                    }
+            // Fast path: the stream's first bytes, whole in this chunk.
+            let tls_possible = !meta.secure && dir == Direction::ClientToServer;
+            let hello = if tls_possible {
+                tls::looks_like_client_hello(data)
+            } else {
+                Some(false)
+            };
+            if d.held.is_empty() && d.clean[i] && d.bytes[i].is_empty() && hello.is_some() {
+                if hello == Some(true) {
+                    d.hold(dir, ts, data);
+                    return Some(start_tls(meta));
                 }
-                let meta = &mut c.meta;
-                let next = &mut self.next_transaction;
-                let swapped = meta.swapped;
-                let map_dir = |dir: Direction| if swapped { dir.reverse() } else { dir };
-                for held in d.held {
-                    let emit_to = &mut |ex| emit(meta, ex, next, stats, out);
-                    match held {
-                        Held::Data(dir, ts, range) => {
-                            if let Some(bytes) = d.bytes[dir.index()].get(range) {
-                                p.data(map_dir(dir), ts, bytes, emit_to);
-                            }
-                        }
-                        Held::Gap(dir, ts, len) => p.gap(map_dir(dir), ts, len, emit_to),
-                        Held::End(dir, ts, reset) => p.end(map_dir(dir), ts, reset, emit_to),
+                match http::detect(data) {
+                    found @ (Detection::Request | Detection::Response) => {
+                        let requests = if matches!(found, Detection::Request) {
+                            dir
+                        } else {
+                            dir.reverse()
+                        };
+                        let mut p = start_http(cx.config, meta, requests, cx.stats);
+                        let dir = if meta.swapped { dir.reverse() } else { dir };
+                        p.data(dir, ts, data, &mut |ex| emit(meta, ex, cx));
+                        *app = State::Http(p);
+                        return None;
                     }
+                    Detection::NotHttp => {
+                        cx.stats.other_connections += 1;
+                        *app = State::Other;
+                        return None;
+                    }
+                    Detection::NeedMore => {}
                 }
-                c.state = State::Http(p);
             }
+            if d.clean[i] || !d.bytes[i].is_empty() {
+                d.hold(dir, ts, data);
+            } else {
+                d.seek(dir, ts, data);
+            }
+            decide(meta, app, cx)
+        }
+    }
+}
+
+fn app_gap<F: FnMut(Event)>(
+    meta: &mut Meta,
+    app: &mut State,
+    cx: &mut Cx<'_, F>,
+    dir: Direction,
+    ts: Timestamp,
+    len: u64,
+) {
+    match app {
+        State::Http(p) => {
+            let dir = if meta.swapped { dir.reverse() } else { dir };
+            p.gap(dir, ts, len, &mut |ex| emit(meta, ex, cx));
+        }
+        State::Other => {}
+        State::Detecting(d) => {
+            let i = dir.index();
+            if d.bytes[i].is_empty() {
+                // Nothing anchored yet: look for a message start after the hole.
+                d.clean[i] = false;
+                d.seeking[i].restart();
+            } else {
+                d.hold_gap(dir, ts, len);
+            }
+        }
+    }
+}
+
+fn app_end<F: FnMut(Event)>(
+    meta: &mut Meta,
+    app: &mut State,
+    cx: &mut Cx<'_, F>,
+    dir: Direction,
+    ts: Timestamp,
+    reset: bool,
+) {
+    match app {
+        State::Http(p) => {
+            let dir = if meta.swapped { dir.reverse() } else { dir };
+            p.end(dir, ts, reset, &mut |ex| emit(meta, ex, cx));
+        }
+        State::Other => {}
+        State::Detecting(d) => d.held.push(Held::End(dir, ts, reset)),
+    }
+}
+
+fn app_close<F: FnMut(Event)>(meta: &mut Meta, app: &mut State, cx: &mut Cx<'_, F>, ts: Timestamp) {
+    match app {
+        State::Http(p) => {
+            p.finish(ts, &mut |ex| emit(meta, ex, cx));
+            let ps = p.stats();
+            cx.stats.resyncs += ps.resyncs;
+            cx.stats.skipped_bytes += ps.skipped_bytes;
+        }
+        State::Other => {}
+        State::Detecting(d) => {
+            let seen = d.bytes.iter().any(|b| !b.is_empty())
+                || d.seeking
+                    .iter()
+                    .any(|s| s.skipped > 0 || !s.carry.is_empty());
+            if seen && !meta.secure {
+                cx.stats.other_connections += 1;
+            }
+        }
+    }
+}
+
+/// Marks the connection as TLS; the application layer starts over on the plaintext.
+fn start_tls(meta: &mut Meta) -> Box<TlsLayer> {
+    meta.secure = true;
+    Box::new(TlsLayer {
+        session: TlsConnection::new(),
+        reported: false,
+    })
+}
+
+/// Feeds the events held while detecting into a new TLS layer, and restarts the
+/// application layer for the decrypted streams.
+fn replay_into_tls<F: FnMut(Event)>(
+    meta: &mut Meta,
+    app: &mut State,
+    layer: &mut TlsLayer,
+    keys: &KeyLog,
+    cx: &mut Cx<'_, F>,
+) {
+    let State::Detecting(d) = std::mem::replace(
+        app,
+        State::Detecting(Box::new(Detector {
+            clean: [true; 2],
+            ..Detector::default()
+        })),
+    ) else {
+        return;
+    };
+    for held in d.held {
+        match held {
+            Held::Data(dir, ts, range) => {
+                if let Some(bytes) = d.bytes[dir.index()].get(range) {
+                    layer
+                        .session
+                        .data(dir, ts, bytes, keys, &mut |ev| tls_event(meta, app, cx, ev));
+                }
+            }
+            Held::Gap(dir, ts, len) => layer
+                .session
+                .gap(dir, ts, len, &mut |ev| tls_event(meta, app, cx, ev)),
+            Held::End(dir, ts, reset) => app_end(meta, app, cx, dir, ts, reset),
         }
     }
 }
@@ -380,12 +612,77 @@ fn start_http(
     Box::new(Http1Connection::new(config.clone()))
 }
 
+/// Looks at the held bytes; once the protocol is known, replays the held events into the
+/// parser (or drops them). Returns a TLS layer when the held bytes begin a TLS session.
+fn decide<F: FnMut(Event)>(
+    meta: &mut Meta,
+    app: &mut State,
+    cx: &mut Cx<'_, F>,
+) -> Option<Box<TlsLayer>> {
+    let State::Detecting(d) = app else {
+        return None;
+    };
+    match d.verdict(!meta.secure) {
+        Verdict::Undecided => None,
+        Verdict::Tls => Some(start_tls(meta)),
+        Verdict::NotHttp => {
+            cx.stats.other_connections += 1;
+            *app = State::Other;
+            None
+        }
+        Verdict::Http { requests } => {
+            let mut p = start_http(cx.config, meta, requests, cx.stats);
+            let State::Detecting(mut d) = std::mem::replace(app, State::Other) else {
+                return None;
+            };
+            for dir in [Direction::ClientToServer, Direction::ServerToClient] {
+                let seeking = &mut d.seeking[dir.index()];
+                if seeking.skipped > 0 {
+                    cx.stats.resyncs += 1;
+                    cx.stats.skipped_bytes += seeking.skipped;
+                }
+                // A partial line that may start a message: the parser goes on from it.
+                if !seeking.carry.is_empty() {
+                    let carry = std::mem::take(&mut seeking.carry);
+                    let ts = seeking.carry_ts;
+                    d.hold(dir, ts, &carry);
+                }
+            }
+            let swapped = meta.swapped;
+            let map_dir = |dir: Direction| if swapped { dir.reverse() } else { dir };
+            for held in d.held {
+                let emit_to = &mut |ex| emit(meta, ex, cx);
+                match held {
+                    Held::Data(dir, ts, range) => {
+                        if let Some(bytes) = d.bytes[dir.index()].get(range) {
+                            p.data(map_dir(dir), ts, bytes, emit_to);
+                        }
+                    }
+                    Held::Gap(dir, ts, len) => p.gap(map_dir(dir), ts, len, emit_to),
+                    Held::End(dir, ts, reset) => p.end(map_dir(dir), ts, reset, emit_to),
+                }
+            }
+            *app = State::Http(p);
+            None
+        }
+    }
+}
+
 impl Detector {
-    /// HTTP as soon as either direction shows a message start. Not HTTP when a direction
-    /// whose first bytes are known shows something else, or when both directions have
-    /// [`DETECT_LIMIT`] bytes without a message start. Otherwise wait: a capture that begins
-    /// in the middle of a long response may show the next request only much later.
-    fn verdict(&self) -> Verdict {
+    /// TLS when the client's first bytes are a ClientHello (only when `tls_allowed`: not
+    /// inside TLS). HTTP as soon as either direction shows a message start. Not HTTP when a
+    /// direction whose first bytes are known shows something else, or when both directions
+    /// had [`DETECT_LIMIT`] bytes without a message start. Otherwise wait: a capture that
+    /// begins in the middle of a long response may show the next request only much later.
+    fn verdict(&self, tls_allowed: bool) -> Verdict {
+        let client = &self.bytes[Direction::ClientToServer.index()];
+        if tls_allowed && self.clean[0] && !client.is_empty() {
+            match tls::looks_like_client_hello(client) {
+                Some(true) => return Verdict::Tls,
+                None => return Verdict::Undecided,
+                Some(false) => {}
+            }
+        }
         let mut waiting = false;
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let i = dir.index();
@@ -475,14 +772,9 @@ impl Detector {
     }
 }
 
-/// Turns a completed exchange into a transaction with connection facts and timings.
-fn emit(
-    meta: &mut Meta,
-    ex: Exchange,
-    next: &mut u64,
-    stats: &mut HttpStats,
-    out: &mut impl FnMut(Transaction),
-) {
+/// Turns a completed exchange into a transaction with connection facts and timings. Plain
+/// HTTP goes out at once; TLS transactions wait in `cx.held` for the session's facts.
+fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
     let position = meta.position;
     meta.position = meta.position.saturating_add(1);
     let (client, server) = if meta.swapped {
@@ -491,27 +783,28 @@ fn emit(
         (meta.client, meta.server)
     };
     let handshake = (position == 0 && meta.handshake_seen).then_some(&meta.handshake);
-    let (start, timings) = timings::compute(&ex.times, handshake);
+    let (start, timings) = timings::compute(&ex.times, handshake, None);
     let protocol = ex
         .request
         .as_ref()
         .map(|r| r.version.clone())
         .or_else(|| ex.response.as_ref().map(|r| r.version.clone()))
         .unwrap_or_default();
+    let scheme = if meta.secure { "https" } else { "http" };
     let url = ex
         .request
         .as_ref()
-        .map_or_else(String::new, |r| url(r, server));
-    stats.transactions += 1;
+        .map_or_else(String::new, |r| url(r, scheme, server));
+    cx.stats.transactions += 1;
     if !ex.incomplete.is_empty() {
-        stats.incomplete += 1;
+        cx.stats.incomplete += 1;
     }
     if ex.tunnel.is_some() {
-        stats.tunnels += 1;
+        cx.stats.tunnels += 1;
     }
-    let id = *next;
-    *next += 1;
-    out(Transaction {
+    let id = *cx.next;
+    *cx.next += 1;
+    let t = Transaction {
         id,
         connection: meta.id,
         client,
@@ -525,13 +818,19 @@ fn emit(
         times: ex.times,
         timings,
         tunnel: ex.tunnel,
+        tls: None,
         incomplete: ex.incomplete,
-    });
+    };
+    if meta.secure {
+        cx.held.push(t);
+    } else {
+        (cx.out)(Event::Transaction(Box::new(t)));
+    }
 }
 
 /// The URL a request was for: absolute targets as sent; origin-form targets joined to the
 /// Host header (or the server address when there is none); CONNECT's authority as sent.
-pub(crate) fn url(request: &Request, server: SocketAddr) -> String {
+pub(crate) fn url(request: &Request, scheme: &str, server: SocketAddr) -> String {
     let target = request.target.as_str();
     if request.method.eq_ignore_ascii_case("CONNECT") {
         return target.to_owned();
@@ -544,11 +843,11 @@ pub(crate) fn url(request: &Request, server: SocketAddr) -> String {
         .filter(|h| !h.is_empty())
         .map_or_else(|| server.to_string(), str::to_owned);
     if target == "*" {
-        format!("http://{host}")
+        format!("{scheme}://{host}")
     } else if target.starts_with('/') {
-        format!("http://{host}{target}")
+        format!("{scheme}://{host}{target}")
     } else {
-        format!("http://{host}/{target}")
+        format!("{scheme}://{host}/{target}")
     }
 }
 
@@ -563,7 +862,7 @@ impl Hasher for IdHasher {
 
     fn write(&mut self, bytes: &[u8]) {
         for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
         }
     }
 
@@ -594,26 +893,37 @@ mod tests {
         let server: SocketAddr = "127.0.0.1:8080".parse().unwrap();
         let v6: SocketAddr = "[::1]:80".parse().unwrap();
         assert_eq!(
-            url(&req("GET", "/a?b=1", Some("example.com")), server),
+            url(&req("GET", "/a?b=1", Some("example.com")), "http", server),
             "http://example.com/a?b=1"
         );
         assert_eq!(
-            url(&req("GET", "/x", None), server),
+            url(&req("GET", "/x", None), "http", server),
             "http://127.0.0.1:8080/x"
         );
-        assert_eq!(url(&req("GET", "/x", None), v6), "http://[::1]:80/x");
         assert_eq!(
-            url(&req("GET", "http://proxy.test/p", Some("h")), server),
+            url(&req("GET", "/x", None), "https", v6),
+            "https://[::1]:80/x"
+        );
+        assert_eq!(
+            url(
+                &req("GET", "http://proxy.test/p", Some("h")),
+                "http",
+                server
+            ),
             "http://proxy.test/p"
         );
         assert_eq!(
             url(
                 &req("CONNECT", "example.com:443", Some("example.com:443")),
+                "http",
                 server
             ),
             "example.com:443"
         );
-        assert_eq!(url(&req("OPTIONS", "*", Some("h")), server), "http://h");
+        assert_eq!(
+            url(&req("OPTIONS", "*", Some("h")), "https", server),
+            "https://h"
+        );
     }
 
     #[test]

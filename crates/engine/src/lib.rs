@@ -1,9 +1,10 @@
 //! The analysis engine: packets in, HTTP [`Transaction`]s out.
 //!
 //! This is the only crate that connects the layers: it decodes each packet with [`wire`],
-//! feeds TCP segments to the [`flow`] reassembler, recognises HTTP/1.x by content on each
-//! connection, drives one [`http::Http1Connection`] per HTTP connection, and turns every
-//! completed [`http::Exchange`] into a [`Transaction`] with connection facts and HAR timings.
+//! feeds TCP segments to the [`flow`] reassembler, recognises TLS and HTTP/1.x by content on
+//! each connection, decrypts TLS with the key log it is given ([`tls`]), drives one
+//! [`http::Http1Connection`] per HTTP stream, and turns every completed [`http::Exchange`]
+//! into a [`Transaction`] with connection facts, TLS facts and HAR timings.
 //! It is sans-IO: time comes in with each packet, results go out through a callback.
 //!
 //! Invariants:
@@ -19,11 +20,12 @@
 mod conn;
 mod timings;
 
-use conn::Connections;
+use conn::{ConnStats, Connections};
 use flow::{FlowConfig, FlowTable};
 use http::Http1Config;
-use model::{Stats, Timestamp, Transaction};
+use model::{ConnectionRecord, Stats, Timestamp, Transaction};
 use std::net::SocketAddr;
+use tls::KeyLog;
 use wire::{Decoded, LinkType, Transport};
 
 /// Tuning for an [`Engine`]. Every field documents its default.
@@ -35,12 +37,28 @@ pub struct EngineConfig {
     pub http: Http1Config,
 }
 
+/// What the engine produces, in the order it learns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A request and its response (or what was seen of them).
+    Transaction(Box<Transaction>),
+    /// A TLS connection closed (whether or not its content could be read).
+    Connection(Box<ConnectionRecord>),
+}
+
 /// Turns packets into transactions. Feed packets in capture order with [`Engine::packet`],
-/// then call [`Engine::finish`] once.
+/// then call [`Engine::finish`] once. TLS keys may be added at any time with
+/// [`Engine::add_keys`]; sessions whose records arrive before their keys stay encrypted.
 pub struct Engine {
     flows: FlowTable,
     conns: Connections,
+    keys: KeyLog,
     stats: Stats,
+    conn_stats: ConnStats,
+    /// Sessions seen whose secrets were not exported yet because the key log lacked them.
+    awaiting_keys: Vec<[u8; 32]>,
+    /// Key log size when `awaiting_keys` was last checked.
+    checked_secrets: u64,
 }
 
 impl Engine {
@@ -49,18 +67,30 @@ impl Engine {
         Engine {
             flows: FlowTable::new(config.flow),
             conns: Connections::new(config.http),
+            keys: KeyLog::new(),
             stats: Stats::default(),
+            conn_stats: ConnStats::default(),
+            awaiting_keys: Vec::new(),
+            checked_secrets: 0,
         }
     }
 
-    /// Analyses one captured packet of link type `link`, calling `out` for every transaction
-    /// it completes.
+    /// Adds TLS secrets in the NSS key log format: whole lines (a `--keylog` file, the new
+    /// lines of a file still being written, or a capture's Decryption Secrets Block). A last
+    /// line without a newline counts as whole.
+    pub fn add_keys(&mut self, text: &[u8]) {
+        self.keys.feed(text);
+        self.keys.finish();
+    }
+
+    /// Analyses one captured packet of link type `link`, calling `out` for everything it
+    /// completes.
     pub fn packet(
         &mut self,
         ts: Timestamp,
         link: LinkType,
         data: &[u8],
-        out: &mut impl FnMut(Transaction),
+        out: &mut impl FnMut(Event),
     ) {
         let decode = &mut self.stats.decode;
         match wire::decode(link, data) {
@@ -69,10 +99,9 @@ impl Engine {
                     decode.tcp_segments += 1;
                     let src = SocketAddr::new(ip.src, seg.src_port);
                     let dst = SocketAddr::new(ip.dst, seg.dst_port);
-                    let conns = &mut self.conns;
-                    let http_stats = &mut self.stats.http;
+                    let (conns, keys, stats) = (&mut self.conns, &self.keys, &mut self.conn_stats);
                     self.flows.segment(ts, src, dst, &seg, &mut |ev| {
-                        conns.event(ev, http_stats, out)
+                        conns.event(ev, keys, stats, out)
                     });
                 }
                 Transport::Udp(_) => decode.udp_datagrams += 1,
@@ -88,21 +117,52 @@ impl Engine {
         }
     }
 
+    /// The key log lines of TLS sessions seen since the last call whose secrets are known
+    /// (for a pcapng Decryption Secrets Block placed before their encrypted packets).
+    /// Sessions whose keys are not known yet are retried on later calls.
+    pub fn take_secrets(&mut self) -> String {
+        let fresh = self.conns.take_sessions();
+        let secrets = self.keys.stats().secrets;
+        if fresh.is_empty() && (self.awaiting_keys.is_empty() || secrets == self.checked_secrets) {
+            return String::new();
+        }
+        self.awaiting_keys.extend(fresh);
+        self.checked_secrets = secrets;
+        let mut lines = String::new();
+        let keys = &self.keys;
+        self.awaiting_keys
+            .retain(|random| match keys.secrets(random) {
+                Some(_) => {
+                    lines.push_str(&keys.lines_for(random));
+                    false
+                }
+                None => true,
+            });
+        lines
+    }
+
+    /// Whether some TLS sessions seen so far have no keys yet (a caller reading a key log
+    /// that is still being written may want to read more of it).
+    pub fn awaiting_keys(&self) -> bool {
+        !self.awaiting_keys.is_empty()
+    }
+
     /// Ends the analysis: flushes every open connection (pending requests become
     /// incomplete transactions) and returns the counters of every layer except capture
     /// reading, which the caller owns.
-    pub fn finish(mut self, out: &mut impl FnMut(Transaction)) -> Stats {
-        let conns = &mut self.conns;
-        let http_stats = &mut self.stats.http;
+    pub fn finish(mut self, out: &mut impl FnMut(Event)) -> Stats {
+        let (conns, keys, stats) = (&mut self.conns, &self.keys, &mut self.conn_stats);
         self.flows
-            .finish(&mut |ev| conns.event(ev, http_stats, out));
+            .finish(&mut |ev| conns.event(ev, keys, stats, out));
         self.stats.tcp = self.flows.stats().clone();
+        self.stats.http = std::mem::take(&mut self.conn_stats.http);
+        self.stats.tls = std::mem::take(&mut self.conn_stats.tls);
+        let k = self.keys.stats();
+        self.stats.tls.keylog_lines = k.lines;
+        self.stats.tls.keylog_sessions = k.sessions;
+        self.stats.tls.keylog_malformed = k.malformed;
+        self.stats.tls.keylog_error = self.keys.last_error().map(str::to_owned);
         self.stats
-    }
-
-    /// Counters so far (the TCP ones are filled in by [`Engine::finish`]).
-    pub fn stats(&self) -> &Stats {
-        &self.stats
     }
 }
 
@@ -154,10 +214,15 @@ mod tests {
     fn run(packets: &[(i64, Vec<u8>)]) -> (Vec<Transaction>, Stats) {
         let mut engine = Engine::new(EngineConfig::default());
         let mut out = Vec::new();
+        let mut push = |e: Event| {
+            if let Event::Transaction(t) = e {
+                out.push(*t)
+            }
+        };
         for (ts, p) in packets {
-            engine.packet(Timestamp(*ts), LinkType::Raw, p, &mut |t| out.push(t));
+            engine.packet(Timestamp(*ts), LinkType::Raw, p, &mut push);
         }
-        let stats = engine.finish(&mut |t| out.push(t));
+        let stats = engine.finish(&mut push);
         (out, stats)
     }
 

@@ -2,10 +2,13 @@
 //!
 //! Definitions (all spans between capture timestamps, in nanoseconds):
 //! - `connect`: SYN → the client's ACK of the SYN-ACK, for the first request of a connection
-//!   whose handshake is in the capture; `None` otherwise.
-//! - `blocked`: connection established → first request byte, for that same first request: the
-//!   time the client took to start using its new connection. Counting it keeps the phases
-//!   summing to the whole span instead of losing the gap.
+//!   whose handshake is in the capture; `None` otherwise. Over TLS it lasts until the end
+//!   of the TLS handshake, as in HAR, where `connect` includes `ssl`.
+//! - `ssl`: ClientHello → end of the TLS handshake (the later Finished), for the first request
+//!   of a TLS connection.
+//! - `blocked`: connection (and TLS session) established → first request byte, for that same
+//!   first request: the time the client took to start using its new connection. Counting it
+//!   keeps the phases summing to the whole span instead of losing the gap.
 //! - `send`: first → last request byte.
 //! - `wait`: last request byte → first response byte. When the response starts before the
 //!   request ends (`100 Continue`, or a server answering an upload early), `wait` is zero and
@@ -19,21 +22,39 @@
 use model::{Handshake, MessageTimes, Timestamp, Timings};
 
 /// The start of the transaction and its timings. `handshake` is given only for the first
-/// exchange of a connection whose SYN was captured.
-pub(crate) fn compute(times: &MessageTimes, handshake: Option<&Handshake>) -> (Timestamp, Timings) {
+/// exchange of a connection whose SYN was captured; `tls` (ClientHello, end of the TLS
+/// handshake) only for the first exchange of a TLS connection.
+pub(crate) fn compute(
+    times: &MessageTimes,
+    handshake: Option<&Handshake>,
+    tls: Option<(Timestamp, Timestamp)>,
+) -> (Timestamp, Timings) {
     let mut t = Timings::default();
     let first_byte = times.request_start.or(times.response_start);
     let mut start = first_byte
         .or(times.request_end)
         .or(times.response_end)
         .unwrap_or_default();
-    if let Some(h) = handshake {
-        if let (Some(syn), Some(connect)) = (h.syn, h.connect_nanos()) {
+    let tcp = handshake.and_then(|h| Some((h.syn?, h.ack.or(h.syn_ack)?)));
+    let established = match (tcp, tls) {
+        (Some((syn, tcp_end)), tls) => {
             start = syn;
-            t.connect = Some(connect);
-            let established = h.ack.or(h.syn_ack).unwrap_or(syn);
-            t.blocked = times.request_start.map(|r| r.since(established));
+            let end = tls.map_or(tcp_end, |(_, tls_end)| tls_end.max(tcp_end));
+            t.connect = Some(end.since(syn));
+            Some(end)
         }
+        (None, Some((hello, tls_end))) => {
+            start = hello;
+            t.connect = Some(tls_end.since(hello));
+            Some(tls_end)
+        }
+        (None, None) => None,
+    };
+    if let Some((hello, tls_end)) = tls {
+        t.ssl = Some(tls_end.since(hello));
+    }
+    if let Some(established) = established {
+        t.blocked = times.request_start.map(|r| r.since(established));
     }
     let receive_from = match (times.request_end, times.response_start) {
         (Some(req_end), Some(resp_start)) => Some(req_end.max(resp_start)),
@@ -74,7 +95,7 @@ mod tests {
             response_start: ts(1_400),
             response_end: ts(2_000),
         };
-        let (start, t) = compute(&times, Some(&HANDSHAKE));
+        let (start, t) = compute(&times, Some(&HANDSHAKE), None);
         assert_eq!(start, Timestamp(1_000));
         assert_eq!(t.connect, Some(50));
         assert_eq!(t.blocked, Some(20));
@@ -93,7 +114,7 @@ mod tests {
             response_start: ts(5_100),
             response_end: ts(5_100),
         };
-        let (start, t) = compute(&times, None);
+        let (start, t) = compute(&times, None, None);
         assert_eq!(start, Timestamp(5_000));
         assert_eq!((t.connect, t.blocked), (None, None));
         assert_eq!(t.total(), 100);
@@ -108,7 +129,7 @@ mod tests {
             response_start: ts(150),
             response_end: ts(500),
         };
-        let (start, t) = compute(&times, None);
+        let (start, t) = compute(&times, None, None);
         assert_eq!(t.wait, Some(0));
         assert_eq!(t.receive, Some(200));
         assert_eq!(t.total(), 500 - start.0 as u64);
@@ -121,7 +142,7 @@ mod tests {
             request_end: ts(20),
             ..Default::default()
         };
-        let (start, t) = compute(&only_request, None);
+        let (start, t) = compute(&only_request, None, None);
         assert_eq!(start, Timestamp(10));
         assert_eq!((t.send, t.wait, t.receive), (Some(10), None, None));
 
@@ -130,11 +151,33 @@ mod tests {
             response_end: ts(1_450),
             ..Default::default()
         };
-        let (start, t) = compute(&only_response, Some(&HANDSHAKE));
+        let (start, t) = compute(&only_response, Some(&HANDSHAKE), None);
         // The handshake still counts, but nothing was sent.
         assert_eq!(start, Timestamp(1_000));
         assert_eq!((t.send, t.wait, t.blocked), (None, None, None));
         assert_eq!(t.receive, Some(50));
+    }
+
+    #[test]
+    fn tls_handshake_is_inside_connect() {
+        let times = MessageTimes {
+            request_start: ts(1_300),
+            request_end: ts(1_310),
+            response_start: ts(1_500),
+            response_end: ts(1_600),
+        };
+        let tls = Some((Timestamp(1_060), Timestamp(1_250)));
+        let (start, t) = compute(&times, Some(&HANDSHAKE), tls);
+        assert_eq!(start, Timestamp(1_000));
+        assert_eq!(t.connect, Some(250));
+        assert_eq!(t.ssl, Some(190));
+        assert_eq!(t.blocked, Some(50));
+        assert_eq!(t.total(), 1_600 - 1_000);
+        // Without the TCP handshake the span starts at the ClientHello.
+        let (start, t) = compute(&times, None, tls);
+        assert_eq!(start, Timestamp(1_060));
+        assert_eq!((t.connect, t.ssl), (Some(190), Some(190)));
+        assert_eq!(t.total(), 1_600 - 1_060);
     }
 
     #[test]
@@ -148,7 +191,7 @@ mod tests {
             request_start: ts(10),
             ..Default::default()
         };
-        let (start, t) = compute(&times, Some(&h));
+        let (start, t) = compute(&times, Some(&h), None);
         assert_eq!(start, Timestamp(10));
         assert_eq!(t.connect, None);
     }

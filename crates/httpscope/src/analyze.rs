@@ -5,14 +5,19 @@ use crate::outfile::create_private;
 use crate::progress::Progress;
 use anyhow::{bail, Context, Result};
 use capture::{Block, CaptureReader};
-use engine::{Engine, EngineConfig};
-use model::{Timestamp, Transaction};
+use engine::{Engine, EngineConfig, Event};
+use model::Timestamp;
 use output::{
-    HarWriter, JsonWriter, JsonlWriter, RenderOptions, Report, Sink, SummaryBuilder, TerminalReport,
+    HarWriter, JsonWriter, JsonlWriter, PcapngWriter, RenderOptions, Report, Sink, SummaryBuilder,
+    TerminalReport,
 };
-use std::io::{self, IsTerminal, LineWriter, Write};
-use std::path::Path;
+use std::fs::File;
+use std::io::{self, IsTerminal, LineWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// pcapng Decryption Secrets Block type of a TLS key log ("TLSK").
+const SECRETS_TLS_KEY_LOG: u32 = 0x544c_534b;
 
 /// Inputs larger than this get a progress bar (when it can be shown).
 const PROGRESS_MIN_BYTES: u64 = 64_000_000;
@@ -89,11 +94,28 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         });
     }
 
+    let mut keylogs = args
+        .keylog
+        .iter()
+        .map(|path| KeyLogFile::open(path))
+        .collect::<Result<Vec<_>>>()?;
+    let mut pcapng = match &args.write_pcapng {
+        Some(path) => {
+            let w = PcapngWriter::new(create_private(path)?)
+                .with_context(|| format!("cannot write to {}", path.display()))?;
+            Some((path.display().to_string(), w))
+        }
+        None => None,
+    };
+
     let mut config = EngineConfig::default();
     if let Some(bytes) = args.reassembly_buffer {
         config.flow.max_buffer_per_direction = bytes;
     }
     let mut engine = Engine::new(config);
+    for k in &mut keylogs {
+        k.read_new(&mut engine)?;
+    }
     let mut summary = SummaryBuilder::new();
     let mut progress = (!args.no_progress
         && io::stderr().is_terminal()
@@ -108,16 +130,21 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     let mut last_packet: Option<Timestamp> = None;
     let mut sink_error: Option<anyhow::Error> = None;
     let mut read_error: Option<capture::CaptureError> = None;
-    let mut secrets_blocks = 0u64;
-    let mut deliver = |t: Transaction,
-                       outputs: &mut Vec<Output>,
-                       err: &mut Option<anyhow::Error>| {
-        summary.add(&t);
+    let mut other_secrets = 0u64;
+    let mut packets = 0u64;
+    let mut deliver = |e: Event, outputs: &mut Vec<Output>, err: &mut Option<anyhow::Error>| {
+        if let Event::Transaction(t) = &e {
+            summary.add(t);
+        }
         if err.is_some() {
             return;
         }
         for o in outputs.iter_mut() {
-            if let Err(e) = o.sink.transaction(&t) {
+            let written = match &e {
+                Event::Transaction(t) => o.sink.transaction(t),
+                Event::Connection(c) => o.sink.connection(c),
+            };
+            if let Err(e) = written {
                 *err = Some(anyhow::Error::new(e).context(format!("cannot write to {}", o.name)));
                 return;
             }
@@ -144,11 +171,29 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
                     }
                 }
                 last_packet = Some(last_packet.map_or(p.ts, |l| l.max(p.ts)));
-                engine.packet(p.ts, p.link, p.data, &mut |t| {
-                    deliver(t, &mut outputs, &mut sink_error)
+                packets += 1;
+                if packets.is_multiple_of(4096) && engine.awaiting_keys() {
+                    // A key log still being written: sessions seen may have keys by now.
+                    for k in &mut keylogs {
+                        k.read_new(&mut engine)?;
+                    }
+                }
+                engine.packet(p.ts, p.link, p.data, &mut |e| {
+                    deliver(e, &mut outputs, &mut sink_error)
                 });
+                if let Some((name, w)) = pcapng.as_mut() {
+                    // Secrets go before the session's encrypted packets.
+                    let secrets = engine.take_secrets();
+                    w.secrets(&secrets)
+                        .and_then(|()| w.packet(p.link.code(), p.ts, p.data, p.orig_len, p.comment))
+                        .with_context(|| format!("cannot write to {name}"))?;
+                }
             }
-            Block::DecryptionSecrets { .. } => secrets_blocks += 1,
+            Block::DecryptionSecrets {
+                secrets_type: SECRETS_TLS_KEY_LOG,
+                data,
+            } => engine.add_keys(data),
+            Block::DecryptionSecrets { .. } => other_secrets += 1,
         }
         if let Some(e) = sink_error.take() {
             return Err(e);
@@ -168,7 +213,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
             return Err(anyhow::Error::new(e).context("nothing could be read"));
         }
     }
-    let mut stats = engine.finish(&mut |t| deliver(t, &mut outputs, &mut sink_error));
+    let mut stats = engine.finish(&mut |e| deliver(e, &mut outputs, &mut sink_error));
     if let Some(e) = sink_error.take() {
         return Err(e);
     }
@@ -181,10 +226,33 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     if let Some(e) = &read_error {
         warnings.push(format!("{e}; everything before it is reported"));
     }
-    if secrets_blocks > 0 {
+    if other_secrets > 0 {
         warnings.push(format!(
-            "{name}: {secrets_blocks} decryption secrets block(s) found; TLS decryption is not supported yet, so HTTPS connections are not analysed"
+            "{name}: {other_secrets} decryption secrets block(s) of a type other than a TLS key log were ignored"
         ));
+    }
+    if stats.tls.no_keys > 0 {
+        let hint = if args.keylog.is_empty() {
+            "give the client's key log with --keylog (written where SSLKEYLOGFILE points)"
+        } else {
+            "the key logs hold no secrets for them"
+        };
+        warnings.push(format!(
+            "{} TLS connection(s) could not be decrypted: {hint}",
+            stats.tls.no_keys
+        ));
+    }
+    if stats.tls.keylog_malformed > 0 {
+        warnings.push(format!(
+            "{} key log line(s) could not be read (last: {})",
+            stats.tls.keylog_malformed,
+            stats.tls.keylog_error.as_deref().unwrap_or("?")
+        ));
+    }
+    if let Some((name, w)) = pcapng.take() {
+        w.finish()
+            .and_then(|mut f| f.flush())
+            .with_context(|| format!("cannot write to {name}"))?;
     }
     if stats.capture.packets == 0 {
         warnings.push(format!("{name}: the capture holds no packets"));
@@ -215,4 +283,46 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
 
 fn is_stdout(path: &Path) -> bool {
     path.as_os_str() == "-"
+}
+
+/// A `--keylog` file, read on from where the last read stopped (it may still be written).
+struct KeyLogFile {
+    path: PathBuf,
+    file: File,
+    /// A last line without its newline, kept until the rest is written.
+    tail: Vec<u8>,
+    first_read: bool,
+}
+
+impl KeyLogFile {
+    fn open(path: &Path) -> Result<KeyLogFile> {
+        let file = File::open(path)
+            .with_context(|| format!("cannot read the key log {}", path.display()))?;
+        Ok(KeyLogFile {
+            path: path.to_owned(),
+            file,
+            tail: Vec::new(),
+            first_read: true,
+        })
+    }
+
+    /// Feeds the whole lines written since the last call to the engine. On the first read a
+    /// last line without a newline counts as whole: most key logs are written at once.
+    fn read_new(&mut self, engine: &mut Engine) -> Result<()> {
+        let mut text = std::mem::take(&mut self.tail);
+        self.file
+            .read_to_end(&mut text)
+            .with_context(|| format!("cannot read the key log {}", self.path.display()))?;
+        let whole = if self.first_read {
+            text.len()
+        } else {
+            text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1)
+        };
+        self.first_read = false;
+        self.tail = text.split_off(whole);
+        if !text.is_empty() {
+            engine.add_keys(&text);
+        }
+        Ok(())
+    }
 }

@@ -25,6 +25,8 @@ Examples:
       One line per request, then a summary (hosts, connection reuse, slowest requests).
   httpscope analyze capture.pcap --har requests.har
       Also write a HAR file; open it in Firefox or Chrome devtools (Network > Import).
+  httpscope analyze https.pcap --keylog sslkeys.log --write-pcapng with-keys.pcapng
+      Decrypt HTTPS with the client's key log, and write a capture Wireshark decrypts alone.
   tcpdump -i lo -w - 'tcp port 8080' | httpscope analyze -
       Analyse a capture streamed on stdin.
   httpscope analyze capture.pcap.gz --jsonl - | jq -r 'select(.type==\"transaction\") | .url'
@@ -61,6 +63,21 @@ pub struct AnalyzeArgs {
     /// Do not print the terminal report (other outputs are still written).
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Decrypt TLS with the secrets in FILE (NSS key log format, as written by browsers,
+    /// curl, Python and OpenSSL when SSLKEYLOGFILE is set). Repeatable; merged with the
+    /// secrets a pcapng carries in Decryption Secrets Blocks. A file still being written is
+    /// read again as new sessions appear.
+    /// Example: --keylog sslkeys.log
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
+
+    /// Write the packets to OUT as pcapng with the TLS secrets of the sessions in it
+    /// (Decryption Secrets Blocks), so that Wireshark and tshark decrypt it with no
+    /// settings. Created with mode 0600.
+    /// Example: --write-pcapng decrypted.pcapng
+    #[arg(long, value_name = "OUT")]
+    pub write_pcapng: Option<PathBuf>,
 
     /// Show credentials (Authorization, Cookie, tokens in URLs...) instead of redacting
     /// them in every output. Off by default.

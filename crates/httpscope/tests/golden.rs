@@ -13,13 +13,27 @@ fn golden_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden")
 }
 
+/// The records `httpscope analyze --jsonl -` writes.
+struct Analysis {
+    transactions: Vec<Value>,
+    connections: Vec<Value>,
+    report: Value,
+}
+
 /// Runs `httpscope analyze FILE --jsonl -` and returns the transaction records and the
 /// final report record.
 fn analyze(capture: &Path) -> (Vec<Value>, Value) {
+    let a = analyze_with(capture, &[]);
+    (a.transactions, a.report)
+}
+
+/// Runs `httpscope analyze FILE --jsonl - EXTRA...` and sorts its records by type.
+fn analyze_with(capture: &Path, extra: &[&str]) -> Analysis {
     let out = Command::new(env!("CARGO_BIN_EXE_httpscope"))
         .arg("analyze")
         .arg(capture)
         .args(["--jsonl", "-", "--no-progress"])
+        .args(extra)
         .output()
         .expect("run httpscope");
     assert!(
@@ -29,22 +43,26 @@ fn analyze(capture: &Path) -> (Vec<Value>, Value) {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut transactions = Vec::new();
-    let mut report = Value::Null;
+    let mut a = Analysis {
+        transactions: Vec::new(),
+        connections: Vec::new(),
+        report: Value::Null,
+    };
     for line in String::from_utf8(out.stdout).expect("utf-8 output").lines() {
         let v: Value = serde_json::from_str(line).expect("each line is JSON");
         match v["type"].as_str() {
-            Some("transaction") => transactions.push(v),
-            Some("report") => report = v,
+            Some("transaction") => a.transactions.push(v),
+            Some("connection") => a.connections.push(v),
+            Some("report") => a.report = v,
             other => panic!("unexpected record type {other:?}"),
         }
     }
     assert!(
-        !report.is_null(),
+        !a.report.is_null(),
         "no report record for {}",
         capture.display()
     );
-    (transactions, report)
+    a
 }
 
 fn u(v: &Value) -> Option<u64> {
@@ -72,6 +90,21 @@ fn summarise(t: &Value) -> Value {
         "tunnel": t["tunnel"]["kind"],
         "connection": t["connection"],
         "position": t["position"],
+        "tls": tls_summary(&t["tls"]),
+    })
+}
+
+/// The TLS facts an expected file names for a transaction.
+fn tls_summary(tls: &Value) -> Value {
+    if tls.is_null() {
+        return Value::Null;
+    }
+    serde_json::json!({
+        "version": tls["version"],
+        "cipher_suite": tls["cipher_suite"],
+        "sni": tls["sni"],
+        "alpn": tls["alpn"],
+        "resumed": tls["resumed"],
     })
 }
 
@@ -129,6 +162,10 @@ fn tshark_view(capture: &Path) -> (Vec<(String, String)>, Vec<u64>) {
         for port in 18080..=18089 {
             cmd.args(["-d", &format!("tcp.port=={port},http")]);
         }
+        // The TLS servers' ports: tshark must be told they carry TLS, not given keys.
+        for port in 18090..=18099 {
+            cmd.args(["-d", &format!("tcp.port=={port},tls")]);
+        }
         for f in fields {
             cmd.args(["-e", f]);
         }
@@ -181,10 +218,14 @@ fn tshark_view(capture: &Path) -> (Vec<(String, String)>, Vec<u64>) {
 }
 
 fn expected_files() -> Vec<PathBuf> {
+    expected_with_suffix(".expected.json")
+}
+
+fn expected_with_suffix(suffix: &str) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(golden_dir())
         .expect("tests/golden exists")
         .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.to_string_lossy().ends_with(".expected.json"))
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no golden captures in tests/golden");
@@ -306,4 +347,139 @@ fn golden_captures_agree_with_tshark() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The `--keylog` argument an expected file asks for.
+fn keylog_args(expected: &Value) -> Vec<String> {
+    match expected["keylog"].as_str() {
+        Some(keys) => vec![
+            "--keylog".into(),
+            golden_dir().join(keys).display().to_string(),
+        ],
+        None => vec![],
+    }
+}
+
+#[test]
+fn tls_captures_decrypt_to_exact_transactions() {
+    let mut failures = Vec::new();
+    for file in expected_with_suffix(".tls-expected.json") {
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
+        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let args = keylog_args(&expected);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut a = analyze_with(&capture, &args);
+        a.transactions.sort_by_key(request_order_key);
+        for t in &a.transactions {
+            check_timings_add_up(t);
+            if t["position"] == 0 && t["tls"]["handshake_end"].is_i64() {
+                assert!(
+                    t["timings"]["ssl"].is_u64(),
+                    "first request over TLS has an ssl phase: {t}"
+                );
+            }
+        }
+        let got: Vec<Value> = a.transactions.iter().map(summarise).collect();
+        let want = expected["transactions"].as_array().expect("transactions");
+        if got.len() != want.len() {
+            failures.push(format!(
+                "{}: {} transactions, expected {}\n got: {}",
+                capture.display(),
+                got.len(),
+                want.len(),
+                serde_json::to_string_pretty(&got).unwrap_or_default()
+            ));
+        } else {
+            for (i, (g, w)) in got.iter().zip(want).enumerate() {
+                for (key, wv) in w.as_object().expect("object") {
+                    if g[key] != *wv {
+                        failures.push(format!(
+                            "{} transaction {i}: {key} = {}, expected {wv}",
+                            capture.display(),
+                            g[key]
+                        ));
+                    }
+                }
+            }
+        }
+        let want_conns = expected["tls_connections"]
+            .as_array()
+            .expect("tls_connections");
+        let mut conns = a.connections.clone();
+        conns.sort_by_key(|c| c["id"].as_u64());
+        if conns.len() != want_conns.len() {
+            failures.push(format!(
+                "{}: {} TLS connection records, expected {}",
+                capture.display(),
+                conns.len(),
+                want_conns.len()
+            ));
+            continue;
+        }
+        for (c, w) in conns.iter().zip(want_conns) {
+            let tls = &c["tls"];
+            let got = serde_json::json!({
+                "connection": c["id"],
+                "version": tls["version"],
+                "cipher_suite": tls["cipher_suite"],
+                "sni": tls["sni"],
+                "alpn": tls["alpn"],
+                "resumed": tls["resumed"],
+                "alpn_offered": tls["alpn_offered"],
+                "decryption": tls["decryption"]["state"],
+            });
+            for (key, wv) in w.as_object().expect("object") {
+                if got[key] != *wv {
+                    failures.push(format!(
+                        "{} connection {}: {key} = {}, expected {wv}",
+                        capture.display(),
+                        c["id"],
+                        got[key]
+                    ));
+                }
+            }
+            let records = &tls["records"];
+            if !(records[0].as_u64() > Some(0) && records[1].as_u64() > Some(0)) {
+                failures.push(format!(
+                    "{} connection {}: records {records}",
+                    capture.display(),
+                    c["id"]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `--write-pcapng` embeds the secrets: tshark, with no key options, sees the same requests.
+#[test]
+fn written_pcapng_decrypts_in_tshark_without_options() {
+    let file = golden_dir().join("tls13-nginx.tls-expected.json");
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(file).expect("read")).expect("json");
+    let capture = golden_dir().join(expected["capture"].as_str().expect("capture"));
+    let out = std::env::temp_dir().join(format!("httpscope-golden-{}.pcapng", std::process::id()));
+    let mut args = keylog_args(&expected);
+    args.extend(["--write-pcapng".into(), out.display().to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let a = analyze_with(&capture, &args);
+    let (tshark_requests, _) = tshark_view(&out);
+    let mut ours: Vec<(String, String)> = a
+        .transactions
+        .iter()
+        .map(|t| {
+            let method = t["request"]["method"].as_str().unwrap_or("").to_owned();
+            (method, t["url"].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    let mut theirs = tshark_requests;
+    ours.sort();
+    theirs.sort();
+    assert!(!ours.is_empty());
+    assert_eq!(
+        ours, theirs,
+        "tshark reading the written pcapng with no key options"
+    );
+    std::fs::remove_file(out).expect("remove the written pcapng");
 }

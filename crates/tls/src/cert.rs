@@ -33,7 +33,6 @@
 //! `YYYYMMDDHHMMSSZ`, the only forms RFC 5280 allows.
 
 // until conn.rs uses it
-#![allow(dead_code)]
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};

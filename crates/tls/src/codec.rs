@@ -12,7 +12,6 @@
 //! much, never just "decode error". No method panics, whatever the input.
 
 // until conn.rs uses it
-#![allow(dead_code)]
 
 use std::fmt;
 

@@ -67,8 +67,6 @@
 //! sending) or server_write_IV (when the server is sending)." — a 12-byte IV and no
 //! explicit nonce in the record.
 
-#![allow(dead_code)] // until conn.rs uses it
-
 use crate::schedule::{MasterSecret, TrafficSecret, WriteKeys};
 use aes_gcm::aead::{AeadInPlace, KeyInit};
 use aes_gcm::{Aes128Gcm, Aes256Gcm};
@@ -562,11 +560,6 @@ impl RecordDecrypter {
         })
     }
 
-    /// The suite this decrypter was made for.
-    pub fn suite(&self) -> &'static Suite {
-        self.suite
-    }
-
     /// Decrypts one record in place. `header` = the 5 record header bytes as received (used
     /// as/for AAD). On success returns the plaintext range inside `body` and the content type
     /// (for 1.3 the inner content type after stripping zero padding, RFC 8446 §5.2; for 1.2
@@ -671,6 +664,7 @@ impl RecordDecrypter {
     }
 
     /// The sequence number of the next record to open.
+    #[cfg(test)]
     pub fn sequence(&self) -> u64 {
         self.seq
     }

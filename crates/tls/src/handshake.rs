@@ -26,7 +26,6 @@
 //! characters, so that an odd byte does not hide the rest of the handshake.
 
 // until conn.rs uses it
-#![allow(dead_code)]
 
 use crate::codec::{Reader, TlsError};
 
@@ -64,6 +63,7 @@ pub struct HandshakeReader {
 
 impl HandshakeReader {
     /// An empty reader.
+    #[cfg(test)]
     pub fn new() -> Self {
         Self::default()
     }
@@ -160,6 +160,7 @@ impl HandshakeType {
     }
 
     /// The wire value.
+    #[cfg(test)]
     pub fn to_u8(self) -> u8 {
         match self {
             HandshakeType::ClientHello => 1,

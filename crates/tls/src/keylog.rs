@@ -17,8 +17,6 @@
 //! partial-line buffer is bounded ([`MAX_LINE`]), so feeding garbage cannot grow memory
 //! beyond the secrets actually found.
 
-#![allow(dead_code)] // until conn.rs uses it
-
 use std::collections::HashMap;
 use std::fmt;
 use std::fmt::Write as _;

@@ -5,7 +5,14 @@
 
 mod cert;
 mod codec;
+mod conn;
 mod crypto;
 mod handshake;
 mod keylog;
 mod record;
+mod schedule;
+
+pub use codec::TlsError;
+pub use conn::{TlsConnection, TlsEvent};
+pub use keylog::{KeyLog, KeyLogStats, SessionSecrets};
+pub use record::looks_like_client_hello;

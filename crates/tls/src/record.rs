@@ -20,7 +20,6 @@
 //! stream is not TLS (or has lost sync).
 
 // until conn.rs uses it
-#![allow(dead_code)]
 
 use crate::codec::{Reader, TlsError};
 
@@ -62,6 +61,7 @@ impl ContentType {
     }
 
     /// The wire value.
+    #[cfg(test)]
     pub fn to_u8(self) -> u8 {
         match self {
             ContentType::ChangeCipherSpec => 20,

@@ -62,8 +62,6 @@
 //! AEAD suites have no MAC keys; `fixed_iv_length` is 4 for AES-GCM (the salt, RFC 5288 §3)
 //! and 12 for ChaCha20-Poly1305 (RFC 7905 §2).
 
-#![allow(dead_code)] // until conn.rs uses it
-
 use crate::crypto::{Aead, CryptoError, HashAlg};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
