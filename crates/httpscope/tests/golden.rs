@@ -481,5 +481,51 @@ fn written_pcapng_decrypts_in_tshark_without_options() {
         ours, theirs,
         "tshark reading the written pcapng with no key options"
     );
+    // httpscope reads the secrets back from the Decryption Secrets Blocks too.
+    let again = analyze_with(&out, &[]);
+    let mut reread: Vec<(String, String)> = again
+        .transactions
+        .iter()
+        .map(|t| {
+            let method = t["request"]["method"].as_str().unwrap_or("").to_owned();
+            (method, t["url"].as_str().unwrap_or("").to_owned())
+        })
+        .collect();
+    reread.sort();
+    assert_eq!(
+        ours, reread,
+        "the written pcapng decrypts with its embedded secrets"
+    );
     std::fs::remove_file(out).expect("remove the written pcapng");
+}
+
+/// Wrong keys never produce garbage HTTP: every connection says its records failed.
+#[test]
+fn wrong_keys_are_reported_per_connection() {
+    let keys = std::fs::read_to_string(golden_dir().join("tls13-nginx.keys")).expect("keys");
+    // Flip the last hex digit of every secret.
+    let wrong: String = keys
+        .lines()
+        .map(|line| {
+            let mut l = line.to_owned();
+            if let Some(last) = l.pop() {
+                l.push(if last == '0' { '1' } else { '0' });
+            }
+            l + "\n"
+        })
+        .collect();
+    let path = std::env::temp_dir().join(format!("httpscope-wrong-{}.keys", std::process::id()));
+    std::fs::write(&path, wrong).expect("write keys");
+    let a = analyze_with(
+        &golden_dir().join("tls13-nginx.pcapng"),
+        &["--keylog", path.to_str().expect("utf-8 path")],
+    );
+    std::fs::remove_file(&path).expect("remove keys");
+    assert!(a.transactions.is_empty(), "no transactions from wrong keys");
+    assert_eq!(a.connections.len(), 3);
+    for c in &a.connections {
+        assert_eq!(c["tls"]["decryption"]["state"], "failed", "{c}");
+        assert!(c["tls"]["decryption"]["records"].as_u64() > Some(0));
+    }
+    assert_eq!(a.report["stats"]["tls"]["failed"], 3);
 }
