@@ -349,7 +349,11 @@ impl Connections {
                         },
                         start: c.meta.handshake.syn.unwrap_or(c.meta.first_ts),
                         end: c.meta.last_ts.max(ts),
-                        bytes: c.meta.bytes,
+                        bytes: if c.meta.swapped {
+                            [c.meta.bytes[1], c.meta.bytes[0]]
+                        } else {
+                            c.meta.bytes
+                        },
                         transactions: u64::from(c.meta.position),
                         tls: info.clone(),
                     })));
