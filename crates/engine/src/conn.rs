@@ -40,6 +40,11 @@ pub(crate) const DETECT_LIMIT: usize = 64 * 1024;
 /// Every open connection, by id, and what the layers share.
 pub(crate) struct Connections {
     map: HashMap<ConnectionId, Conn, BuildHasherDefault<IdHasher>>,
+    shared: Shared,
+}
+
+/// What every connection's layers use: limits, numbering, and outputs in progress.
+struct Shared {
     config: Http1Config,
     next_transaction: u64,
     /// Transactions of a TLS connection completed during the current TLS call.
@@ -74,6 +79,26 @@ struct Meta {
     bytes: [u64; 2],
 }
 
+impl Meta {
+    /// (client, server) as content showed them.
+    fn roles(&self) -> (SocketAddr, SocketAddr) {
+        if self.swapped {
+            (self.server, self.client)
+        } else {
+            (self.client, self.server)
+        }
+    }
+
+    /// The direction as the HTTP parser knows it (requests travel client→server).
+    fn parser_dir(&self, dir: Direction) -> Direction {
+        if self.swapped {
+            dir.reverse()
+        } else {
+            dir
+        }
+    }
+}
+
 struct Conn {
     meta: Meta,
     tls: Option<Box<TlsLayer>>,
@@ -93,12 +118,10 @@ enum State {
     Other,
 }
 
-/// What the application layer's events go through: limits, counters, and the way out.
+/// What the application layer's events go through: shared state, counters, and the way out.
 struct Cx<'a, F: FnMut(Event)> {
-    config: &'a Http1Config,
-    next: &'a mut u64,
+    shared: &'a mut Shared,
     stats: &'a mut HttpStats,
-    held: &'a mut Vec<Transaction>,
     out: &'a mut F,
 }
 
@@ -173,16 +196,18 @@ impl Connections {
     pub(crate) fn new(config: Http1Config) -> Connections {
         Connections {
             map: HashMap::default(),
-            config,
-            next_transaction: 1,
-            held: Vec::new(),
-            new_sessions: Vec::new(),
+            shared: Shared {
+                config,
+                next_transaction: 1,
+                held: Vec::new(),
+                new_sessions: Vec::new(),
+            },
         }
     }
 
     /// Client randoms of TLS sessions seen since the last call.
     pub(crate) fn take_sessions(&mut self) -> Vec<[u8; 32]> {
-        std::mem::take(&mut self.new_sessions)
+        std::mem::take(&mut self.shared.new_sessions)
     }
 
     /// Handles one reassembly event.
@@ -246,10 +271,8 @@ impl Connections {
                 c.meta.last_ts = c.meta.last_ts.max(ts);
                 c.meta.bytes[dir.index()] += data.len() as u64;
                 let mut cx = Cx {
-                    config: &self.config,
-                    next: &mut self.next_transaction,
+                    shared: &mut self.shared,
                     stats: &mut stats.http,
-                    held: &mut self.held,
                     out,
                 };
                 match &mut c.tls {
@@ -258,7 +281,7 @@ impl Connections {
                         layer.session.data(dir, ts, data, keys, &mut |ev| {
                             tls_event(meta, app, &mut cx, ev)
                         });
-                        settle(c, &mut cx, &mut self.new_sessions);
+                        settle(c, &mut cx);
                     }
                     None => {
                         if let Some(mut layer) =
@@ -267,7 +290,7 @@ impl Connections {
                             // The connection turned out to be TLS: replay what was held into it.
                             replay_into_tls(&mut c.meta, &mut c.app, &mut layer, keys, &mut cx);
                             c.tls = Some(layer);
-                            settle(c, &mut cx, &mut self.new_sessions);
+                            settle(c, &mut cx);
                         }
                     }
                 }
@@ -283,10 +306,8 @@ impl Connections {
                     return;
                 };
                 let mut cx = Cx {
-                    config: &self.config,
-                    next: &mut self.next_transaction,
+                    shared: &mut self.shared,
                     stats: &mut stats.http,
-                    held: &mut self.held,
                     out,
                 };
                 match &mut c.tls {
@@ -295,7 +316,7 @@ impl Connections {
                         layer
                             .session
                             .gap(dir, ts, len, &mut |ev| tls_event(meta, app, &mut cx, ev));
-                        settle(c, &mut cx, &mut self.new_sessions);
+                        settle(c, &mut cx);
                     }
                     None => app_gap(&mut c.meta, &mut c.app, &mut cx, dir, ts, len),
                 }
@@ -310,43 +331,32 @@ impl Connections {
                     return;
                 };
                 let mut cx = Cx {
-                    config: &self.config,
-                    next: &mut self.next_transaction,
+                    shared: &mut self.shared,
                     stats: &mut stats.http,
-                    held: &mut self.held,
                     out,
                 };
                 app_end(&mut c.meta, &mut c.app, &mut cx, dir, ts, reset);
-                settle(c, &mut cx, &mut self.new_sessions);
+                settle(c, &mut cx);
             }
             FlowEvent::Close { conn, ts } => {
                 let Some(mut c) = self.map.remove(&conn) else {
                     return;
                 };
                 let mut cx = Cx {
-                    config: &self.config,
-                    next: &mut self.next_transaction,
+                    shared: &mut self.shared,
                     stats: &mut stats.http,
-                    held: &mut self.held,
                     out,
                 };
                 app_close(&mut c.meta, &mut c.app, &mut cx, ts);
-                settle(&mut c, &mut cx, &mut self.new_sessions);
+                settle(&mut c, &mut cx);
                 if let Some(layer) = &c.tls {
                     let info = layer.session.info();
                     count_tls(&mut stats.tls, info);
+                    let (client, server) = c.meta.roles();
                     (cx.out)(Event::Connection(Box::new(ConnectionRecord {
                         id: c.meta.id,
-                        client: if c.meta.swapped {
-                            c.meta.server
-                        } else {
-                            c.meta.client
-                        },
-                        server: if c.meta.swapped {
-                            c.meta.client
-                        } else {
-                            c.meta.server
-                        },
+                        client,
+                        server,
                         start: c.meta.handshake.syn.unwrap_or(c.meta.first_ts),
                         end: c.meta.last_ts.max(ts),
                         bytes: if c.meta.swapped {
@@ -365,10 +375,10 @@ impl Connections {
 
 /// Completes the transactions a TLS call produced with the session's facts, and notes a
 /// newly seen session for secrets export.
-fn settle<F: FnMut(Event)>(c: &mut Conn, cx: &mut Cx<'_, F>, new_sessions: &mut Vec<[u8; 32]>) {
+fn settle<F: FnMut(Event)>(c: &mut Conn, cx: &mut Cx<'_, F>) {
     let Some(layer) = &mut c.tls else { return };
     let info = layer.session.info();
-    for mut t in cx.held.drain(..) {
+    for mut t in cx.shared.held.drain(..) {
         let first = t.position == 0;
         let handshake = (first && c.meta.handshake_seen).then_some(&c.meta.handshake);
         let secure = match (first, info.handshake_start, info.handshake_end) {
@@ -383,7 +393,7 @@ fn settle<F: FnMut(Event)>(c: &mut Conn, cx: &mut Cx<'_, F>, new_sessions: &mut 
     }
     if !layer.reported {
         if let Some(random) = layer.session.client_random() {
-            new_sessions.push(*random);
+            cx.shared.new_sessions.push(*random);
             layer.reported = true;
         }
     }
@@ -440,7 +450,7 @@ fn app_data<F: FnMut(Event)>(
 ) -> Option<Box<TlsLayer>> {
     match app {
         State::Http(p) => {
-            let dir = if meta.swapped { dir.reverse() } else { dir };
+            let dir = meta.parser_dir(dir);
             p.data(dir, ts, data, &mut |ex| emit(meta, ex, cx));
             None
         }
@@ -469,8 +479,8 @@ fn app_data<F: FnMut(Event)>(
                         } else {
                             dir.reverse()
                         };
-                        let mut p = start_http(cx.config, meta, requests, cx.stats);
-                        let dir = if meta.swapped { dir.reverse() } else { dir };
+                        let mut p = start_http(&cx.shared.config, meta, requests, cx.stats);
+                        let dir = meta.parser_dir(dir);
                         p.data(dir, ts, data, &mut |ex| emit(meta, ex, cx));
                         *app = State::Http(p);
                         return None;
@@ -503,7 +513,7 @@ fn app_gap<F: FnMut(Event)>(
 ) {
     match app {
         State::Http(p) => {
-            let dir = if meta.swapped { dir.reverse() } else { dir };
+            let dir = meta.parser_dir(dir);
             p.gap(dir, ts, len, &mut |ex| emit(meta, ex, cx));
         }
         State::Other => {}
@@ -530,7 +540,7 @@ fn app_end<F: FnMut(Event)>(
 ) {
     match app {
         State::Http(p) => {
-            let dir = if meta.swapped { dir.reverse() } else { dir };
+            let dir = meta.parser_dir(dir);
             p.end(dir, ts, reset, &mut |ex| emit(meta, ex, cx));
         }
         State::Other => {}
@@ -635,7 +645,7 @@ fn decide<F: FnMut(Event)>(
             None
         }
         Verdict::Http { requests } => {
-            let mut p = start_http(cx.config, meta, requests, cx.stats);
+            let mut p = start_http(&cx.shared.config, meta, requests, cx.stats);
             let State::Detecting(mut d) = std::mem::replace(app, State::Other) else {
                 return None;
             };
@@ -652,18 +662,22 @@ fn decide<F: FnMut(Event)>(
                     d.hold(dir, ts, &carry);
                 }
             }
-            let swapped = meta.swapped;
-            let map_dir = |dir: Direction| if swapped { dir.reverse() } else { dir };
             for held in d.held {
-                let emit_to = &mut |ex| emit(meta, ex, cx);
                 match held {
                     Held::Data(dir, ts, range) => {
                         if let Some(bytes) = d.bytes[dir.index()].get(range) {
-                            p.data(map_dir(dir), ts, bytes, emit_to);
+                            let dir = meta.parser_dir(dir);
+                            p.data(dir, ts, bytes, &mut |ex| emit(meta, ex, cx));
                         }
                     }
-                    Held::Gap(dir, ts, len) => p.gap(map_dir(dir), ts, len, emit_to),
-                    Held::End(dir, ts, reset) => p.end(map_dir(dir), ts, reset, emit_to),
+                    Held::Gap(dir, ts, len) => {
+                        let dir = meta.parser_dir(dir);
+                        p.gap(dir, ts, len, &mut |ex| emit(meta, ex, cx));
+                    }
+                    Held::End(dir, ts, reset) => {
+                        let dir = meta.parser_dir(dir);
+                        p.end(dir, ts, reset, &mut |ex| emit(meta, ex, cx));
+                    }
                 }
             }
             *app = State::Http(p);
@@ -781,11 +795,7 @@ impl Detector {
 fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
     let position = meta.position;
     meta.position = meta.position.saturating_add(1);
-    let (client, server) = if meta.swapped {
-        (meta.server, meta.client)
-    } else {
-        (meta.client, meta.server)
-    };
+    let (client, server) = meta.roles();
     let handshake = (position == 0 && meta.handshake_seen).then_some(&meta.handshake);
     let (start, timings) = timings::compute(&ex.times, handshake, None);
     let protocol = ex
@@ -806,8 +816,8 @@ fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
     if ex.tunnel.is_some() {
         cx.stats.tunnels += 1;
     }
-    let id = *cx.next;
-    *cx.next += 1;
+    let id = cx.shared.next_transaction;
+    cx.shared.next_transaction += 1;
     let t = Transaction {
         id,
         connection: meta.id,
@@ -826,7 +836,7 @@ fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
         incomplete: ex.incomplete,
     };
     if meta.secure {
-        cx.held.push(t);
+        cx.shared.held.push(t);
     } else {
         (cx.out)(Event::Transaction(Box::new(t)));
     }
