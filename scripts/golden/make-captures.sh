@@ -4,6 +4,7 @@
 #   sudo scripts/golden/make-captures.sh             # every capture
 #   sudo scripts/golden/make-captures.sh encodings   # only encodings.pcapng (+ its expected file)
 #   sudo scripts/golden/make-captures.sh tls         # only the TLS captures (tls-captures.sh, ports 18090-18099)
+#   sudo scripts/golden/make-captures.sh tls-cbc     # only tls12-cbc (tls-captures.sh cbc, port 18096)
 #
 # Needs root (tcpdump). All traffic is on loopback (127.0.0.1 / ::1), on ports 18080-18089.
 # Starts its own nginx (own prefix and config in a temp dir, never the system service), a
@@ -20,9 +21,10 @@ PY=(python3 -B)   # -B: no __pycache__ in scripts/golden
 
 die() { echo "make-captures.sh: $*" >&2; exit 1; }
 ONLY=${1:-all}
-case $ONLY in all|encodings|tls) ;; *) die "usage: $0 [encodings|tls]   (no argument: every capture)";; esac
-# TLS captures (tls13-nginx, tls12-nginx, tls-resumed, tls13-nokeys, tls12-partial-keys): own script
+case $ONLY in all|encodings|tls|tls-cbc) ;; *) die "usage: $0 [encodings|tls|tls-cbc]   (no argument: every capture)";; esac
+# TLS captures (tls13-nginx, tls12-nginx, tls-resumed, tls13-nokeys, tls12-partial-keys, tls12-cbc): own script
 [[ $ONLY == tls ]] && exec "$(dirname "${BASH_SOURCE[0]}")/tls-captures.sh"
+[[ $ONLY == tls-cbc ]] && exec "$(dirname "${BASH_SOURCE[0]}")/tls-captures.sh" cbc
 tools=(tcpdump tshark editcap mergecap capinfos curl python3 ss brotli zstd gzip)
 [[ $ONLY == all ]] && tools+=(nginx)
 missing=()

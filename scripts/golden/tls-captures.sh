@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Regenerate the TLS golden captures, their key logs and expected files under tests/golden/:
-#   tls13-nginx, tls12-nginx, tls-resumed, tls13-nokeys, tls12-partial-keys (.pcapng, .keys,
-#   .tls-expected.json). Run by `make-captures.sh tls` (alone) and by `make-captures.sh` (all).
+#   tls13-nginx, tls12-nginx, tls-resumed, tls13-nokeys, tls12-partial-keys, tls12-cbc (.pcapng,
+#   .keys, .tls-expected.json). Run by `make-captures.sh tls` (alone) and by `make-captures.sh` (all).
+#
+#   tls-captures.sh          # every TLS capture
+#   tls-captures.sh cbc      # only tls12-cbc (= make-captures.sh tls-cbc); the others are left alone
 #
 # Needs root (tcpdump), nginx, openssl, curl, python3 >= 3.8, tshark, editcap. Loopback only,
 # ports 18090-18099. A throwaway CA and server certificates (EC P-256 and RSA-2048, for
@@ -9,6 +12,9 @@
 # The connections are described by RUNS in tls_golden.py; this script drives the clients,
 # checks what they report, and the expected files come from tls_golden.py.
 set -euo pipefail
+ONLY=${1:-all}
+case $ONLY in all|cbc) ;; *) echo "usage: $0 [cbc]   (no argument: every TLS capture)" >&2; exit 2;; esac
+want() { [[ $ONLY == all || $ONLY == "$1" ]]; }
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -23,8 +29,8 @@ for t in tcpdump tshark editcap capinfos curl python3 ss nginx openssl; do
 done
 ((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]}"
 [[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it)"
-P13=18090 P12=18091 PSS=18092 PNK=18093 PPK=18094 PR13=18095
-for p in $P13 $P12 $PSS $PNK $PPK $PR13; do
+P13=18090 P12=18091 PSS=18092 PNK=18093 PPK=18094 PR13=18095 PCBC=18096
+for p in $P13 $P12 $PSS $PNK $PPK $PR13 $PCBC; do
   [[ -z $(ss -Hltn "sport = :$p") ]] || die "port $p is already in use"
 done
 
@@ -125,12 +131,21 @@ http {
         ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:AES128-GCM-SHA256;
         ssl_session_tickets off;
     }
+    server {
+        # tls12-cbc: only a CBC suite that httpscope does not decrypt (OpenSSL 3.0 allows it at
+        # the default security level 1 in TLS 1.2); encrypt_then_mac is whatever OpenSSL negotiates
+        listen 127.0.0.1:$PCBC ssl; server_name golden.test;
+        ssl_protocols TLSv1.2;
+        ssl_certificate $C/ec.crt; ssl_certificate_key $C/ec.key;
+        ssl_ciphers ECDHE-ECDSA-AES128-SHA;
+        ssl_session_tickets off;
+    }
 }
 CONF
 nginx -t -q -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" || die "nginx config test failed"
 nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
 NGINX_STARTED=1
-for p in $P13 $P12 $PNK $PPK $PR13; do wait_listen $p; done
+for p in $P13 $P12 $PNK $PPK $PR13 $PCBC; do wait_listen $p; done
 
 W=(-w '%{http_code} %{size_download} %{num_connects}\n' -o /dev/null)
 # per-transfer options (reset by --next, so repeated in each segment)
@@ -158,6 +173,7 @@ finish() { # name
 }
 
 # ---------------------------------------------------------------- tls13-nginx
+if want all; then
 log "tls13-nginx.pcapng"
 K=$WORK/tls13-nginx.keys; : >"$K"
 start_capture PID "$(capfile tls13-nginx)" -i lo "tcp port $P13"
@@ -169,8 +185,10 @@ start_capture PID "$(capfile tls13-nginx)" -i lo "tcp port $P13"
 stop_capture "$PID" "$(capfile tls13-nginx)"
 expect_lines "$WORK/c1.txt" "200 2048 1 200 102400 0 404 345 0 200 2048 1 200 2048 1 "
 cp "$K" "$OUT/tls13-nginx.keys"; finish tls13-nginx
+fi
 
 # ---------------------------------------------------------------- tls12-nginx
+if want all; then
 log "tls12-nginx.pcapng"
 K=$WORK/tls12-nginx.keys; : >"$K"
 start_capture PID "$(capfile tls12-nginx)" -i lo "tcp port $P12"
@@ -185,8 +203,10 @@ stop_capture "$PID" "$(capfile tls12-nginx)"
 expect_lines "$WORK/c2.txt" "200 2048 1 404 345 0 200 2048 1 200 2048 1 200 2048 1 200 2048 "
 [[ $(grep -c '^CLIENT_RANDOM ' "$K") == 5 ]] || die "tls12-nginx: want 5 CLIENT_RANDOM lines"
 cp "$K" "$OUT/tls12-nginx.keys"; finish tls12-nginx
+fi
 
 # ---------------------------------------------------------------- tls-resumed
+if want all; then
 log "tls-resumed.pcapng"
 K=$WORK/tls-resumed.keys; : >"$K"
 (cd "$WORK/www" && exec openssl s_server -accept "127.0.0.1:$PSS" -cert "$C/ec.crt" -key "$C/ec.key" \
@@ -216,8 +236,10 @@ for f in sys.argv[2:]:
     assert want in open(f, "rb").read(), f"{f}: s_server -WWW response not as expected"
 PYEOF
 cp "$K" "$OUT/tls-resumed.keys"; finish tls-resumed
+fi
 
 # ---------------------------------------------------------------- tls13-nokeys
+if want all; then
 log "tls13-nokeys.pcapng"
 K=$WORK/tls13-nokeys.private-keys; : >"$K"   # kept out of tests/golden: only to self-check below
 start_capture PID "$(capfile tls13-nokeys)" -i lo "tcp port $PNK"
@@ -228,8 +250,10 @@ finish tls13-nokeys
 # the content is there (tshark reads it with the withheld keys) but not without them
 n=$(tshark -n -r "$OUT/tls13-nokeys.pcapng" -o "tls.keylog_file:$K" -d "tcp.port==$PNK,tls" -Y http 2>/dev/null | wc -l)
 [[ $n == 4 ]] || die "tls13-nokeys: with the withheld keys tshark should see 4 HTTP messages, saw $n"
+fi
 
 # ---------------------------------------------------------------- tls12-partial-keys
+if want all; then
 log "tls12-partial-keys.pcapng"
 start_capture PID "$(capfile tls12-partial-keys)" -i lo "tcp port $PPK"
 {
@@ -241,8 +265,30 @@ expect_lines "$WORK/c5.txt" "200 2048 1 200 2048 1 404 345 0 "
 [[ $(grep -c '^CLIENT_RANDOM ' "$WORK/pk1.keys") == 1 && $(grep -c '^CLIENT_RANDOM ' "$WORK/pk2.keys") == 1 ]] \
   || die "tls12-partial-keys: want one CLIENT_RANDOM line per curl"
 cp "$WORK/pk1.keys" "$OUT/tls12-partial-keys.keys"; finish tls12-partial-keys
+fi
+
+# ---------------------------------------------------------------- tls12-cbc
+# TLS 1.2 with a CBC suite (ECDHE-ECDSA-AES128-SHA = TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA): the key
+# log is right (tshark decrypts it, checked here), but httpscope only decrypts AEAD suites, so it
+# must report the connection's facts and "unsupported", with no transactions.
+if want cbc; then
+log "tls12-cbc.pcapng"
+K=$WORK/tls12-cbc.keys; : >"$K"
+start_capture PID "$(capfile tls12-cbc)" -i lo "tcp port $PCBC"
+curl_run $PCBC "$K" 1.2 ECDHE-ECDSA-AES128-SHA -v -- /index.html >"$WORK/c6.txt" 2>"$WORK/c6.err"
+stop_capture "$PID" "$(capfile tls12-cbc)"
+expect_lines "$WORK/c6.txt" "200 2048 1 "
+grep -q 'SSL connection using TLSv1.2 / ECDHE-ECDSA-AES128-SHA' "$WORK/c6.err" \
+  || die "tls12-cbc: curl did not negotiate ECDHE-ECDSA-AES128-SHA: $(grep 'SSL connection' "$WORK/c6.err")"
+[[ $(grep -c '^CLIENT_RANDOM ' "$K") == 1 ]] || die "tls12-cbc: want 1 CLIENT_RANDOM line"
+cp "$K" "$OUT/tls12-cbc.keys"; finish tls12-cbc
+# the key log is complete: tshark decrypts the CBC records (request + response)
+n=$(tshark -n -r "$OUT/tls12-cbc.pcapng" -o "tls.keylog_file:$OUT/tls12-cbc.keys" -d "tcp.port==$PCBC,tls" -Y http 2>/dev/null | wc -l)
+[[ $n == 2 ]] || die "tls12-cbc: with the key log tshark should see 2 HTTP messages, saw $n"
+fi
 
 log "tshark cross-check"
-"$HERE/tshark-check.sh" "$OUT"/tls*.tls-expected.json >&2 || die "tshark disagrees with the TLS expected files"
-du -ch "$OUT"/tls*.pcapng "$OUT"/tls*.keys | tail -1 >&2
+if want all; then checked=("$OUT"/tls*.tls-expected.json); else checked=("$OUT/tls12-cbc.tls-expected.json"); fi
+"$HERE/tshark-check.sh" "${checked[@]}" >&2 || die "tshark disagrees with the TLS expected files"
+if want all; then du -ch "$OUT"/tls*.pcapng "$OUT"/tls*.keys | tail -1 >&2; fi
 log "done"
