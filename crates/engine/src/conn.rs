@@ -365,7 +365,8 @@ impl Connections {
                             c.meta.bytes
                         },
                         transactions: u64::from(c.meta.position),
-                        tls: info.clone(),
+                        tls: Some(info.clone()),
+                        http2: None,
                     })));
                 }
             }
@@ -833,6 +834,8 @@ fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
         timings,
         tunnel: ex.tunnel,
         tls: None,
+        stream: None,
+        grpc: None,
         incomplete: ex.incomplete,
     };
     if meta.secure {

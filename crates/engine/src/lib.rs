@@ -38,7 +38,7 @@ pub struct EngineConfig {
 }
 
 /// What the engine produces, in the order it learns it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// A request and its response (or what was seen of them).
     Transaction(Box<Transaction>),

@@ -361,6 +361,10 @@ pub struct Transaction {
     /// The TLS session the exchange travelled in (as known when it completed); `None` for
     /// plain HTTP.
     pub tls: Option<TlsInfo>,
+    /// The HTTP/2 stream that carried it.
+    pub stream: Option<u32>,
+    /// gRPC facts, when the exchange is a gRPC call.
+    pub grpc: Option<Grpc>,
     /// Empty when complete; otherwise every reason it is not.
     pub incomplete: Vec<Incomplete>,
 }
@@ -509,9 +513,50 @@ pub enum Decryption {
     },
 }
 
-/// A TCP connection that carried TLS, reported when it closes: how much went each way and
-/// what is known of its session, whether or not its content could be read.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A gRPC call (HTTP/2 with `content-type: application/grpc`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grpc {
+    /// The service, from the path `/package.Service/Method`.
+    pub service: String,
+    /// The method.
+    pub method: String,
+    /// `grpc-status` from the trailers (or a trailers-only response's headers).
+    pub status: Option<u32>,
+    /// `grpc-message`, percent-decoded.
+    pub message: Option<String>,
+    /// Length-prefixed messages sent by the client and by the server.
+    pub messages: [u64; 2],
+}
+
+/// What an HTTP/2 connection did as a whole.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Http2Info {
+    /// Streams opened (requests, including pushed ones).
+    pub streams: u64,
+    /// Most streams in flight at once.
+    pub max_concurrent: u64,
+    /// Mean streams in flight, weighted by time, while at least one was open.
+    pub mean_concurrent: f64,
+    /// Times a sender had data to send but a flow-control window was exhausted (a DATA
+    /// frame that used the last of a window, followed by a wait for WINDOW_UPDATE).
+    pub flow_control_stalls: u64,
+    /// RST_STREAM frames, and the last error code seen.
+    pub resets: u64,
+    /// GOAWAY received: the last stream id and error code name.
+    pub goaway: Option<String>,
+    /// PUSH_PROMISE frames.
+    pub pushes: u64,
+    /// Header blocks that could not be decoded (capture started mid-connection, a gap, or
+    /// an HPACK error): from then on that direction's headers are out of sync.
+    pub header_errors: u64,
+    /// SETTINGS each side announced, as `NAME=value`.
+    pub settings: [Vec<String>; 2],
+}
+
+/// A TCP connection that carried TLS or HTTP/2, reported when it closes: how much went each
+/// way and what is known of its session and streams, whether or not its content could be
+/// read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionRecord {
     /// The connection.
     pub id: ConnectionId,
@@ -527,8 +572,10 @@ pub struct ConnectionRecord {
     pub bytes: [u64; 2],
     /// HTTP transactions read from it.
     pub transactions: u64,
-    /// Its TLS session.
-    pub tls: TlsInfo,
+    /// Its TLS session, if it was TLS.
+    pub tls: Option<TlsInfo>,
+    /// HTTP/2 facts, if it spoke HTTP/2.
+    pub http2: Option<Http2Info>,
 }
 
 /// Counters of everything that was skipped, lost or malformed, per layer. Every loss the

@@ -98,7 +98,7 @@ impl<'a> ConnectionOut<'a> {
             started: c.start.to_rfc3339_millis(),
             ended: c.end.to_rfc3339_millis(),
             duration_ms: millis(c.end.since(c.start)),
-            handshake_ms: handshake_nanos(&c.tls).map(millis),
+            handshake_ms: c.tls.as_ref().and_then(handshake_nanos).map(millis),
         }
     }
 }

@@ -193,6 +193,8 @@ pub(crate) mod fixtures {
             },
             tunnel: None,
             tls: None,
+            stream: None,
+            grpc: None,
             incomplete: vec![],
         }
     }
@@ -295,7 +297,8 @@ pub(crate) mod fixtures {
             end: Timestamp(T0 + 500 * MS as i64),
             bytes: [1_000, 3_000],
             transactions: 1,
-            tls: tls13(),
+            tls: Some(tls13()),
+            http2: None,
         }
     }
 
@@ -309,7 +312,8 @@ pub(crate) mod fixtures {
             end: Timestamp(T0 + 2_300 * MS as i64),
             bytes: [4_200, 88_000],
             transactions: 0,
-            tls: TlsInfo {
+            http2: None,
+            tls: Some(TlsInfo {
                 version: Some("TLS 1.3".into()),
                 cipher_suite: Some("TLS_AES_256_GCM_SHA384".into()),
                 sni: Some("hidden.example.org".into()),
@@ -320,7 +324,7 @@ pub(crate) mod fixtures {
                 record_bytes: [4_200, 88_000],
                 first_application_data: Some(Timestamp(T0 + 345 * MS as i64)),
                 ..TlsInfo::default()
-            },
+            }),
         }
     }
 }

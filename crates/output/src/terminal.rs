@@ -360,8 +360,8 @@ fn total_bytes(c: &ConnectionRecord) -> u64 {
 
 impl TlsTally {
     fn add(&mut self, c: &ConnectionRecord) {
+        let Some(tls) = &c.tls else { return };
         self.connections = self.connections.saturating_add(1);
-        let tls = &c.tls;
         let key = (
             tls.version.clone().unwrap_or_else(|| "?".to_owned()),
             tls.cipher_suite.clone().unwrap_or_else(|| "?".to_owned()),
@@ -391,8 +391,10 @@ impl TlsTally {
                 .unwrap_or(self.silent.len());
             if at < MAX_SILENT {
                 let mut kept = c.clone();
-                kept.tls.certificates.truncate(1);
-                kept.tls.alerts.clear();
+                if let Some(tls) = &mut kept.tls {
+                    tls.certificates.truncate(1);
+                    tls.alerts.clear();
+                }
                 self.silent.insert(at, kept);
                 self.silent.truncate(MAX_SILENT);
             }
@@ -809,7 +811,7 @@ impl<W: Write> TerminalReport<W> {
 
     /// Two lines about one TLS connection without transactions.
     fn silent_row(&mut self, c: &ConnectionRecord) -> io::Result<()> {
-        let tls = &c.tls;
+        let Some(tls) = &c.tls else { return Ok(()) };
         let name = match (&tls.sni, tls.certificates.first()) {
             (Some(sni), _) => format!("sni {}", fit(sni, HOST_COLUMNS)),
             (None, Some(cert)) => format!("cert {}", fit(&cert.subject, HOST_COLUMNS)),
@@ -1450,9 +1452,9 @@ Losses and anomalies
         let mut unsupported = nokeys_connection();
         unsupported.id = model::ConnectionId(200);
         unsupported.bytes = [1, 1];
-        unsupported.tls.version = Some("TLS 1.2".into());
-        unsupported.tls.cipher_suite = Some("TLS_RSA_WITH_RC4_128_SHA".into());
-        unsupported.tls.decryption = Decryption::Unsupported {
+        unsupported.tls.as_mut().unwrap().version = Some("TLS 1.2".into());
+        unsupported.tls.as_mut().unwrap().cipher_suite = Some("TLS_RSA_WITH_RC4_128_SHA".into());
+        unsupported.tls.as_mut().unwrap().decryption = Decryption::Unsupported {
             suite: "TLS_RSA_WITH_RC4_128_SHA".into(),
         };
         cs.push(unsupported);
@@ -1460,7 +1462,7 @@ Losses and anomalies
             let mut failed = nokeys_connection();
             failed.id = model::ConnectionId(id);
             failed.bytes = [0, 0];
-            failed.tls.decryption = Decryption::Failed {
+            failed.tls.as_mut().unwrap().decryption = Decryption::Failed {
                 records: 4,
                 detail: detail.into(),
             };
@@ -1493,15 +1495,15 @@ Losses and anomalies
     #[test]
     fn tls_text_from_the_capture_is_sanitised() {
         let mut c = nokeys_connection();
-        c.tls.sni = Some("evil\x1b[2J.example".into());
-        c.tls.version = Some("TLS\x07 1.3".into());
-        c.tls.cipher_suite = Some("SUITE\r\n".into());
+        c.tls.as_mut().unwrap().sni = Some("evil\x1b[2J.example".into());
+        c.tls.as_mut().unwrap().version = Some("TLS\x07 1.3".into());
+        c.tls.as_mut().unwrap().cipher_suite = Some("SUITE\r\n".into());
         let mut by_cert = nokeys_connection();
         by_cert.id = model::ConnectionId(8);
-        by_cert.tls.sni = None;
-        by_cert.tls.certificates = tls13().certificates;
-        by_cert.tls.certificates[0].subject = "CN=x\x1b]0;title\x07".into();
-        by_cert.tls.decryption = Decryption::Failed {
+        by_cert.tls.as_mut().unwrap().sni = None;
+        by_cert.tls.as_mut().unwrap().certificates = tls13().certificates;
+        by_cert.tls.as_mut().unwrap().certificates[0].subject = "CN=x\x1b]0;title\x07".into();
+        by_cert.tls.as_mut().unwrap().decryption = Decryption::Failed {
             records: 1,
             detail: "bad\x1b[31m".into(),
         };
