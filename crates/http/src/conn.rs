@@ -100,6 +100,8 @@ impl Pending {
             times: self.times,
             tunnel: self.tunnel,
             incomplete: self.incomplete,
+            stream: None,
+            grpc: None,
         }
     }
 }

@@ -63,6 +63,10 @@ pub struct Exchange {
     pub tunnel: Option<model::Tunnel>,
     /// Empty when complete; otherwise every reason it is not.
     pub incomplete: Vec<model::Incomplete>,
+    /// The HTTP/2 stream that carried it (`None` for HTTP/1.x).
+    pub stream: Option<u32>,
+    /// gRPC facts, for a gRPC call over HTTP/2.
+    pub grpc: Option<model::Grpc>,
 }
 
 /// Counters of bytes skipped to find message starts.
