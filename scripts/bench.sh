@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark: httpscope analyze vs tshark on the same large capture of real keep-alive HTTP/1.1
 # traffic (wrk against nginx on loopback, captured by tcpdump). Prints MB/s, transactions/s
-# and peak memory of both, side by side, in one run. Not a test: it prints figures.
+# and peak memory of both, side by side, in one run. Not a test: it prints figures. The same
+# over HTTPS with a key log (TLS decryption) is scripts/bench-tls.sh.
 #
 #   sudo scripts/bench.sh                 # 450 MB capture (+ a 1.8 GB one for the memory check)
 #   BENCH_MB=450 BENCH_BIG_MB=0 sudo scripts/bench.sh   # skip the 1.8 GB memory check
@@ -82,6 +83,9 @@ EOF
         "${IN_NS[@]}" wrk -t1 -c2 -d1s -s "$BENCH_DIR/paths.lua" "http://127.0.0.1:$PORT/" >/dev/null
         [[ $(stat -c %s "$file") -ge $((mb * 1000000)) ]] && break
     done
+    # tcpdump hands packets over in blocks with a 1 s timeout and does not drain on SIGINT:
+    # wait for the last block, or the last responses are missing from the capture.
+    sleep 2
     kill -INT "$dump"; wait "$dump" || true
     kill "$(cat "$BENCH_DIR/nginx.pid")"; ip netns del "$NETNS"; trap - EXIT
     echo "captured $file: $(grep -E 'captured|dropped' "$BENCH_DIR/tcpdump.log" | tr '\n' ' ')"
