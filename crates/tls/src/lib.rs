@@ -7,6 +7,8 @@ mod cert;
 mod codec;
 mod conn;
 mod crypto;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handshake;
 mod keylog;
 mod record;
