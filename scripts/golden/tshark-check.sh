@@ -10,6 +10,9 @@
 # requests (method, URL, body bytes) and final responses (status, encoded and decoded body bytes)
 # connection by connection with the expected file. Documented tshark quirks (KNOWN in
 # tshark_compare.py, also listed in tests/golden/README.md) are tolerated; anything else fails.
+# *.h2-expected.json (HTTP/2: 18100 TLS + key log, 18101 h2c, 18102 HTTP/1.1 upgraded to h2c) and
+# *.dns-expected.json (DNS on 18110/18112 UDP+TCP, HTTP on 18111): a table of HTTP/2 HEADERS frames
+# or DNS messages, then tshark_h2dns.py (via tshark_compare.py).
 # Does not need root.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +21,8 @@ command -v tshark >/dev/null 2>&1 || { echo "tshark-check.sh: missing tool: tsha
 command -v python3 >/dev/null 2>&1 || { echo "tshark-check.sh: missing tool: python3" >&2; exit 1; }
 
 files=("$@")
-((${#files[@]})) || files=("$ROOT"/tests/golden/*.expected.json "$ROOT"/tests/golden/*.tls-expected.json)
+((${#files[@]})) || files=("$ROOT"/tests/golden/*.expected.json "$ROOT"/tests/golden/*.tls-expected.json \
+  "$ROOT"/tests/golden/*.h2-expected.json "$ROOT"/tests/golden/*.dns-expected.json)
 DA=()
 for p in 18080 18081 18082 18083 18084 18085 18086; do DA+=(-d "tcp.port==$p,http"); done
 
@@ -33,6 +37,27 @@ for exp in "${files[@]}"; do
     [[ -z $keylog ]] || TA+=(-o "tls.keylog_file:$(dirname "$exp")/$keylog")
   fi
   echo "=== $(basename "$cap")${keylog:+ (key log $keylog)}"
+  if [[ $exp == *.h2-expected.json ]]; then
+    HA=(-d tcp.port==18101,http2 -d tcp.port==18102,http -d tcp.port==18100,tls)
+    [[ -z $keylog ]] || HA+=(-o "tls.keylog_file:$(dirname "$exp")/$keylog")
+    echo "    frame stream h2-stream header-names header-values (HEADERS frames; HTTP/1.1 upgrade request)"
+    tshark -n -r "$cap" "${HA[@]}" -Y 'http2.type==1 || http.request' -T fields -E separator=' ' \
+      -E occurrence=a -E aggregator=, -e frame.number -e tcp.stream -e http2.streamid \
+      -e http.request.method -e http.request.uri -e http2.header.name -e http2.header.value 2>/dev/null \
+      | cut -c1-220 | sed 's/^/    /' || true
+    python3 -B "$HERE/tshark_compare.py" "$exp" || rc=1
+    continue
+  fi
+  if [[ $exp == *.dns-expected.json ]]; then
+    DN=(-d udp.port==18110,dns -d tcp.port==18110,dns -d udp.port==18112,dns -d tcp.port==18112,dns -d tcp.port==18111,http)
+    echo "    frame proto srcport dstport id response qname qtype rcode answers(a,aaaa,cname) | http method uri code"
+    tshark -n -r "$cap" "${DN[@]}" -Y 'dns || http' -T fields -E separator=' ' -E occurrence=a -E aggregator=, \
+      -e frame.number -e ip.proto -e udp.srcport -e tcp.srcport -e udp.dstport -e tcp.dstport -e dns.id \
+      -e dns.flags.response -e dns.qry.name -e dns.qry.type -e dns.flags.rcode -e dns.a -e dns.aaaa -e dns.cname \
+      -e http.request.method -e http.request.full_uri -e http.response.code 2>/dev/null | sed 's/^/    /' || true
+    python3 -B "$HERE/tshark_compare.py" "$exp" || rc=1
+    continue
+  fi
   echo "    frame stream method full_uri code content_length request_in"
   tshark -n -r "$cap" "${DA[@]}" ${TA[@]+"${TA[@]}"} -o tcp.reassemble_out_of_order:TRUE -Y http -T fields \
     -E separator=' ' -E occurrence=a -E aggregator=, \
