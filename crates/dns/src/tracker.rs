@@ -24,7 +24,6 @@
 
 use crate::message::{parse, rcode_name, type_name, Message, Question, RecordData};
 use model::Timestamp;
-use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
@@ -33,76 +32,12 @@ const MAX_PENDING: usize = 65_536;
 /// The most attempts of one lookup whose IDs and addresses are remembered for matching.
 const MAX_REMEMBERED_ATTEMPTS: usize = 16;
 
-/// One lookup: a question and its outcome.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Lookup {
-    /// The querier's address (of the first attempt).
-    pub client: SocketAddr,
-    /// The server that answered, else the one last asked.
-    pub server: SocketAddr,
-    /// The name asked about: lowercase, no trailing dot.
-    pub name: String,
-    /// The question type (`A`, `AAAA`, `HTTPS`, `TYPE123`).
-    pub qtype: String,
-    /// The first attempt.
-    pub start: Timestamp,
-    /// The response; `None` when none was seen.
-    pub end: Option<Timestamp>,
-    /// Queries sent (1 plus the retries).
-    pub attempts: u32,
-    /// The response code (`NOERROR`, `NXDOMAIN`, ...), when a response was seen.
-    pub rcode: Option<String>,
-    /// The answer section as `TYPE data` text: `A 127.0.0.1`, `CNAME x.test`,
-    /// `HTTPS 1 . alpn=h2`.
-    pub answers: Vec<String>,
-    /// The A/AAAA addresses of the name asked about, following CNAMEs in the answer.
-    pub addresses: Vec<IpAddr>,
-    /// The smallest TTL of the answer section, in seconds.
-    pub min_ttl: Option<u32>,
-    /// How it ended.
-    pub outcome: Outcome,
-}
-
+/// One lookup (defined in `model` so that every sink can show it).
+pub use model::DnsLookup as Lookup;
 /// How a lookup ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// NOERROR (with or without answers).
-    Answered,
-    /// NXDOMAIN: the name does not exist.
-    NxDomain,
-    /// SERVFAIL.
-    ServFail,
-    /// Any other response code.
-    OtherError,
-    /// No response within the timeout.
-    TimedOut,
-    /// The capture ended (or the lookup was evicted) before the response or the timeout.
-    NoAnswerSeen,
-}
-
+pub use model::DnsOutcome as Outcome;
 /// DNS counters.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct DnsStats {
-    /// Messages given to the tracker.
-    pub messages: u64,
-    /// Messages that could not be decoded (ignored).
-    pub malformed: u64,
-    /// The last decoding error.
-    pub last_error: Option<String>,
-    /// Standard queries seen.
-    pub queries: u64,
-    /// Standard responses seen.
-    pub responses: u64,
-    /// Responses that matched no pending query (duplicates, or their query was not captured).
-    pub unmatched_responses: u64,
-    /// Lookups that timed out.
-    pub timeouts: u64,
-    /// Queries folded into an earlier one as retries.
-    pub retries: u64,
-    /// Lookups emitted early (as no answer seen) because 65,536 were pending.
-    pub evicted: u64,
-}
+pub use model::DnsStats;
 
 type Key = (IpAddr, String, u16);
 

@@ -834,8 +834,10 @@ fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
         timings,
         tunnel: ex.tunnel,
         tls: None,
-        stream: None,
-        grpc: None,
+        stream: ex.stream,
+        grpc: ex.grpc,
+        dns: None,
+        redirect: None,
         incomplete: ex.incomplete,
     };
     if meta.secure {

@@ -363,6 +363,11 @@ pub struct Transaction {
     pub tls: Option<TlsInfo>,
     /// The HTTP/2 stream that carried it.
     pub stream: Option<u32>,
+    /// The name lookup that preceded the connection (first request of a connection only):
+    /// the source of the `dns` phase.
+    pub dns: Option<DnsLookup>,
+    /// Set when this request followed a redirect (a 3xx whose Location is this URL).
+    pub redirect: Option<RedirectLink>,
     /// gRPC facts, when the exchange is a gRPC call.
     pub grpc: Option<Grpc>,
     /// Empty when complete; otherwise every reason it is not.
@@ -513,6 +518,89 @@ pub enum Decryption {
     },
 }
 
+/// This request followed a redirect.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedirectLink {
+    /// The transaction whose 3xx response pointed here.
+    pub from: u64,
+    /// Redirects so far in the chain (1 for the first hop).
+    pub hops: u32,
+    /// When the chain's first request started: the chain's cost is this transaction's end
+    /// minus this.
+    pub chain_start: Timestamp,
+}
+
+/// One DNS lookup: a question and its outcome, retries folded in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsLookup {
+    /// The querier's address (of the first attempt).
+    pub client: SocketAddr,
+    /// The server that answered, else the one last asked.
+    pub server: SocketAddr,
+    /// The name asked about: lowercase, no trailing dot.
+    pub name: String,
+    /// The question type (`A`, `AAAA`, `HTTPS`, `TYPE123`).
+    pub qtype: String,
+    /// The first attempt.
+    pub start: Timestamp,
+    /// The response; `None` when none was seen.
+    pub end: Option<Timestamp>,
+    /// Queries sent (1 plus the retries).
+    pub attempts: u32,
+    /// The response code (`NOERROR`, `NXDOMAIN`, ...), when a response was seen.
+    pub rcode: Option<String>,
+    /// The answer section as `TYPE data` text: `A 127.0.0.1`, `CNAME x.test`,
+    /// `HTTPS 1 . alpn=h2`.
+    pub answers: Vec<String>,
+    /// The A/AAAA addresses of the name asked about, following CNAMEs in the answer.
+    pub addresses: Vec<std::net::IpAddr>,
+    /// The smallest TTL of the answer section, in seconds.
+    pub min_ttl: Option<u32>,
+    /// How it ended.
+    pub outcome: DnsOutcome,
+}
+
+/// How a DNS lookup ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsOutcome {
+    /// NOERROR (with or without answers).
+    Answered,
+    /// NXDOMAIN: the name does not exist.
+    NxDomain,
+    /// SERVFAIL.
+    ServFail,
+    /// Any other response code.
+    OtherError,
+    /// No response within the timeout.
+    TimedOut,
+    /// The capture ended (or the lookup was evicted) before the response or the timeout.
+    NoAnswerSeen,
+}
+
+/// DNS counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsStats {
+    /// Messages given to the tracker.
+    pub messages: u64,
+    /// Messages that could not be decoded (ignored).
+    pub malformed: u64,
+    /// The last decoding error.
+    pub last_error: Option<String>,
+    /// Standard queries seen.
+    pub queries: u64,
+    /// Standard responses seen.
+    pub responses: u64,
+    /// Responses that matched no pending query (duplicates, or their query was not captured).
+    pub unmatched_responses: u64,
+    /// Lookups that timed out.
+    pub timeouts: u64,
+    /// Queries folded into an earlier one as retries.
+    pub retries: u64,
+    /// Lookups emitted early (as no answer seen) because too many were pending.
+    pub evicted: u64,
+}
+
 /// A gRPC call (HTTP/2 with `content-type: application/grpc`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grpc {
@@ -592,6 +680,8 @@ pub struct Stats {
     pub http: HttpStats,
     /// TLS sessions and keys.
     pub tls: TlsStats,
+    /// DNS messages and lookups.
+    pub dns: DnsStats,
 }
 
 /// TLS counters.

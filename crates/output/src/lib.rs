@@ -195,6 +195,8 @@ pub(crate) mod fixtures {
             tls: None,
             stream: None,
             grpc: None,
+            dns: None,
+            redirect: None,
             incomplete: vec![],
         }
     }
