@@ -21,6 +21,7 @@ mod detect;
 #[doc(hidden)]
 pub mod fuzzing;
 mod head;
+pub mod hpack;
 
 pub use conn::Http1Connection;
 pub use detect::{detect, find_start, Detection, Start};
