@@ -226,6 +226,8 @@ pub struct Http1Connection {
     /// Responses still expected for requests evicted from the full queue.
     evicted: u64,
     tunnel: Option<Tunnel>,
+    /// Bytes after the message that switched to the tunnel, in the same data call.
+    tunnel_bytes: Option<(Direction, Timestamp, Vec<u8>)>,
     stats: ParserStats,
 }
 
@@ -268,6 +270,7 @@ impl Http1Connection {
             awaiting_final: None,
             evicted: 0,
             tunnel: None,
+            tunnel_bytes: None,
             stats: ParserStats::default(),
         }
     }
@@ -292,6 +295,7 @@ impl Http1Connection {
         out: &mut impl FnMut(Exchange),
     ) {
         self.sides[dir.index()].last_ts = ts;
+        let was_tunnel = self.tunnel.is_some();
         let mut pos = 0usize;
         let mut stalls = 0u32;
         while pos < data.len() && self.tunnel.is_none() {
@@ -311,6 +315,19 @@ impl Http1Connection {
             }
             pos += used;
         }
+        if !was_tunnel && self.tunnel.is_some() {
+            // The bytes after the message that switched protocols belong to the tunnel.
+            if let Some(rest) = data.get(pos..).filter(|r| !r.is_empty()) {
+                self.tunnel_bytes = Some((dir, ts, rest.to_vec()));
+            }
+        }
+    }
+
+    /// The bytes that followed, in the same `data` call, the message that switched the
+    /// connection to a tunnel (for example the first HTTP/2 frames after `101 Switching
+    /// Protocols` to h2c), with their direction and time. Taken once.
+    pub fn take_tunnel_bytes(&mut self) -> Option<(Direction, Timestamp, Vec<u8>)> {
+        self.tunnel_bytes.take()
     }
 
     /// `len` bytes of `dir` are missing (capture loss).
@@ -1347,6 +1364,23 @@ mod tests {
         assert_eq!(e.times.request_end, Some(Timestamp(3)));
         assert_eq!(e.request.as_ref().unwrap().body.encoded, 4);
         assert!(e.incomplete.is_empty());
+    }
+
+    #[test]
+    fn bytes_after_the_switch_are_kept_for_the_tunnel() {
+        let mut t = T::new();
+        t.data(
+            C,
+            b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
+        );
+        t.data(
+            S,
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n\x00\x00\x00\x04",
+        );
+        assert_eq!(t.out.len(), 1);
+        let (dir, _, bytes) = t.conn.take_tunnel_bytes().unwrap();
+        assert_eq!((dir, bytes.as_slice()), (S, &b"\x00\x00\x00\x04"[..]));
+        assert!(t.conn.take_tunnel_bytes().is_none());
     }
 
     #[test]
