@@ -23,22 +23,34 @@
 //!   `sni`, `alpn`, `resumed`, `decryption` (`{"state": ...}` as in the JSON formats),
 //!   `handshake_ms` (`null` when unknown) and `certificates` (leaf first: `subject`, `issuer`,
 //!   `not_after` as RFC 3339 text, `san`);
-//! - the log carries `_connections`, the TLS connections that yielded no transaction (typically
-//!   traffic that could not be decrypted), each as the JSON formats write a connection record,
-//!   and `_httpscope` with the [`Report`] (stats, summary, warnings).
+//! - HTTP/2 entries write `httpVersion` `"http/2.0"` in the request and the response, as
+//!   Chrome's DevTools export does (its `NetworkRequest.filteredProtocolName()` maps the
+//!   protocol `h2` to `http/2.0` when there is no header text, which is always the case for
+//!   HTTP/2), and carry `_stream` (the stream id); gRPC calls carry `_grpc` (`service`,
+//!   `method`, `status`, `message`, `messages` as `[client→server, server→client]`);
+//! - a request that followed a redirect carries `_redirectFrom`, the `_id` of the entry whose
+//!   3xx response pointed to it (that entry's `response.redirectURL` is the `Location`);
+//! - the log carries `_connections`, the TLS or HTTP/2 connections (h2c included) that yielded
+//!   no transaction (typically traffic that could not be decrypted, or HTTP/2 joined
+//!   mid-connection), each as the JSON formats write a connection record; `_dns`, every DNS
+//!   lookup (HAR has no place for lookups: their duration is already each first entry's
+//!   `timings.dns`) as the JSON formats write one, in order of arrival, at most
+//!   [`MAX_HAR_DNS`]; `_dnsDropped`, the number of lookups left out beyond that bound; and
+//!   `_httpscope` with the [`Report`] (stats, summary, warnings).
 //!
 //! The writer streams entries: the log header goes out before the first entry, each entry as it
 //! comes (one per line), and [`Sink::finish`] closes the array and the objects. The records of
-//! TLS connections without transactions are held in memory until [`Sink::finish`], because
-//! `_connections` follows the entries; records of connections that carried transactions are
-//! not kept (their facts are in each entry's `_tls`).
+//! connections without transactions and the first [`MAX_HAR_DNS`] lookups are held in memory
+//! until [`Sink::finish`], because `_connections` and `_dns` follow the entries; records of
+//! connections that carried transactions are not kept (their facts are in each entry's
+//! `_tls`).
 
-use crate::json::{handshake_nanos, ConnectionOut};
+use crate::json::{handshake_nanos, ConnectionOut, DnsOut};
 use crate::redact::{prepare, prepare_report};
-use crate::{millis, RenderOptions, Report, Sink};
+use crate::{is_http2, millis, RenderOptions, Report, Sink, MAX_HAR_DNS};
 use model::{
-    header_value, ConnectionRecord, Decryption, Header, Incomplete, Timestamp, TlsInfo,
-    Transaction, Tunnel,
+    header_value, ConnectionRecord, Decryption, DnsLookup, Grpc, Header, Incomplete, Timestamp,
+    TlsInfo, Transaction, Tunnel,
 };
 use serde::Serialize;
 use std::borrow::Cow;
@@ -211,7 +223,16 @@ struct Entry<'a> {
     security_state: Option<&'static str>,
     #[serde(rename = "_tls", skip_serializing_if = "Option::is_none")]
     tls: Option<HarTls<'a>>,
+    #[serde(rename = "_stream", skip_serializing_if = "Option::is_none")]
+    stream: Option<u32>,
+    #[serde(rename = "_grpc", skip_serializing_if = "Option::is_none")]
+    grpc: Option<&'a Grpc>,
+    #[serde(rename = "_redirectFrom", skip_serializing_if = "Option::is_none")]
+    redirect_from: Option<u64>,
 }
+
+/// What Chrome writes as `httpVersion` for HTTP/2.
+const HTTP2_VERSION: &str = "http/2.0";
 
 /// Whether `t` travelled over TLS: it has TLS facts or an `https:` URL.
 fn is_https(t: &Transaction) -> bool {
@@ -425,7 +446,11 @@ fn request(t: &Transaction) -> HarRequest<'_> {
     HarRequest {
         method: &r.method,
         url: &t.url,
-        http_version: &r.version,
+        http_version: if is_http2(t) {
+            HTTP2_VERSION
+        } else {
+            &r.version
+        },
         cookies: request_cookies(&r.headers),
         headers: headers(&r.headers),
         query_string: query_string(&t.url),
@@ -466,7 +491,11 @@ fn response(t: &Transaction) -> HarResponse<'_> {
     HarResponse {
         status: r.status,
         status_text: &r.reason,
-        http_version: &r.version,
+        http_version: if is_http2(t) {
+            HTTP2_VERSION
+        } else {
+            &r.version
+        },
         cookies: response_cookies(&r.headers, now),
         headers: headers(&r.headers),
         content: Content {
@@ -510,6 +539,9 @@ fn entry(t: &Transaction) -> Entry<'_> {
         incomplete: &t.incomplete,
         security_state: is_https(t).then_some("secure"),
         tls: t.tls.as_ref().map(HarTls::new),
+        stream: t.stream,
+        grpc: t.grpc.as_ref(),
+        redirect_from: t.redirect.as_ref().map(|r| r.from),
     }
 }
 
@@ -519,8 +551,12 @@ pub struct HarWriter<W> {
     opts: RenderOptions,
     opened: bool,
     count: u64,
-    /// TLS connections without transactions, held until [`Sink::finish`].
+    /// Connections without transactions, held until [`Sink::finish`].
     connections: Vec<ConnectionRecord>,
+    /// The first [`MAX_HAR_DNS`] lookups, held until [`Sink::finish`].
+    lookups: Vec<DnsLookup>,
+    /// Lookups beyond [`MAX_HAR_DNS`].
+    lookups_dropped: u64,
 }
 
 impl<W: Write> HarWriter<W> {
@@ -532,6 +568,8 @@ impl<W: Write> HarWriter<W> {
             opened: false,
             count: 0,
             connections: Vec::new(),
+            lookups: Vec::new(),
+            lookups_dropped: 0,
         }
     }
 
@@ -572,6 +610,16 @@ impl<W: Write> Sink for HarWriter<W> {
         Ok(())
     }
 
+    fn dns(&mut self, lookup: &DnsLookup) -> io::Result<()> {
+        self.open()?;
+        if self.lookups.len() < MAX_HAR_DNS {
+            self.lookups.push(lookup.clone());
+        } else {
+            self.lookups_dropped = self.lookups_dropped.saturating_add(1);
+        }
+        Ok(())
+    }
+
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         self.open()?;
         let report = prepare_report(report, &self.opts);
@@ -582,7 +630,16 @@ impl<W: Write> Sink for HarWriter<W> {
             self.out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
             serde_json::to_writer(&mut self.out, &ConnectionOut::new(c))?;
         }
-        self.out.write_all(b"],\"_httpscope\":")?;
+        self.out.write_all(b"],\"_dns\":[")?;
+        for (i, l) in std::mem::take(&mut self.lookups).iter().enumerate() {
+            self.out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut self.out, &DnsOut::new(l))?;
+        }
+        write!(
+            self.out,
+            "],\"_dnsDropped\":{},\"_httpscope\":",
+            self.lookups_dropped
+        )?;
         serde_json::to_writer(&mut self.out, &*report)?;
         self.out.write_all(b"}}\n")?;
         self.out.flush()
@@ -592,7 +649,10 @@ impl<W: Write> Sink for HarWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, nokeys_connection, tls_connection, tls_get, unanswered, MS, T0};
+    use crate::fixtures::{
+        dns_answered, dns_timed_out, get, h2_connection, h2_grpc, h2c_connection,
+        nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, MS, T0,
+    };
     use crate::SummaryBuilder;
     use model::{IncompleteReason, Interim, Timings};
     use serde_json::Value;
@@ -601,17 +661,21 @@ mod tests {
         write_with(ts, &[], opts)
     }
 
-    fn write_with(ts: &[Transaction], cs: &[ConnectionRecord], opts: RenderOptions) -> Value {
+    fn report_for(ts: &[Transaction]) -> Report {
         let mut b = SummaryBuilder::new();
         ts.iter().for_each(|t| b.add(t));
-        let report = Report {
+        Report {
             input: "in.pcap".into(),
             first_packet: Some(Timestamp(T0)),
             last_packet: Some(Timestamp(T0 + 5)),
             stats: model::Stats::default(),
             summary: b.build(),
             warnings: vec!["w".into()],
-        };
+        }
+    }
+
+    fn write_with(ts: &[Transaction], cs: &[ConnectionRecord], opts: RenderOptions) -> Value {
+        let report = report_for(ts);
         let mut buf = Vec::new();
         let mut w = HarWriter::new(&mut buf, opts);
         w.start(Timestamp(T0)).unwrap();
@@ -623,6 +687,14 @@ mod tests {
         }
         w.finish(&report).unwrap();
         serde_json::from_slice(&buf).unwrap()
+    }
+
+    /// The request's and the response's `httpVersion`.
+    fn req_version(e: &Value) -> (&str, &str) {
+        (
+            e["request"]["httpVersion"].as_str().unwrap(),
+            e["response"]["httpVersion"].as_str().unwrap(),
+        )
     }
 
     fn is_int(v: &Value) -> bool {
@@ -693,6 +765,12 @@ mod tests {
         assert_eq!(entries[1]["_reused"], true);
         assert!(e.get("_tls").is_none() && e.get("_securityState").is_none());
         assert_eq!(log["_connections"], Value::Array(vec![]));
+        assert_eq!(log["_dns"], Value::Array(vec![]));
+        assert_eq!(log["_dnsDropped"], 0);
+        assert_eq!(req_version(e), ("HTTP/1.1", "HTTP/1.1"));
+        for k in ["_stream", "_grpc", "_redirectFrom"] {
+            assert!(e.get(k).is_none(), "{k}");
+        }
 
         let req = &e["request"];
         assert_eq!(req["method"], "GET");
@@ -859,6 +937,8 @@ mod tests {
         let v: Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v["log"]["entries"], Value::Array(vec![]));
         assert_eq!(v["log"]["_connections"], Value::Array(vec![]));
+        assert_eq!(v["log"]["_dns"], Value::Array(vec![]));
+        assert_eq!(v["log"]["_dnsDropped"], 0);
     }
 
     #[test]
@@ -920,5 +1000,98 @@ mod tests {
         let e = &v["log"]["entries"][0];
         assert_eq!(e["request"]["cookies"][0]["value"], "xyz");
         assert_eq!(e["response"]["cookies"][0]["value"], "newsecret");
+    }
+
+    #[test]
+    fn http2_grpc_and_redirect_entries() {
+        let [from, to] = redirect_pair(2, 100);
+        let v = write_with(
+            &[h2_grpc(1, 0), from, to],
+            &[h2_connection(), h2c_connection()],
+            RenderOptions::default(),
+        );
+        let log = &v["log"];
+        let entries = log["entries"].as_array().unwrap();
+        entries.iter().for_each(check_entry);
+        let e = &entries[0];
+        // Chrome's export: `h2` becomes `http/2.0` in both messages.
+        assert_eq!(req_version(e), ("http/2.0", "http/2.0"));
+        assert_eq!(e["_stream"], 3);
+        assert_eq!(e["_grpc"]["service"], "helloworld.Greeter");
+        assert_eq!(e["_grpc"]["method"], "SayHello");
+        assert_eq!(e["_grpc"]["status"], 14);
+        assert_eq!(e["_grpc"]["messages"], serde_json::json!([1, 0]));
+        assert_eq!(e["_tls"]["alpn"], "h2");
+        assert_eq!(e["response"]["_trailers"][0]["name"], "grpc-status");
+        assert!(e.get("_redirectFrom").is_none());
+        let (from, to) = (&entries[1], &entries[2]);
+        assert_eq!(from["response"]["status"], 301);
+        assert_eq!(from["response"]["redirectURL"], "https://example.com/new");
+        assert!(from.get("_redirectFrom").is_none());
+        assert_eq!(to["_redirectFrom"], 2);
+        assert_eq!(to["_redirectFrom"], from["_id"]);
+        assert_eq!(req_version(to), ("HTTP/1.1", "HTTP/1.1"));
+        assert!(to.get("_stream").is_none() && to.get("_grpc").is_none());
+        // The h2c connection without transactions is listed although it has no TLS; the
+        // HTTP/2 connection that carried the call is not.
+        let cs = log["_connections"].as_array().unwrap();
+        assert_eq!(cs.len(), 1);
+        assert_eq!(cs[0]["id"], 10);
+        assert_eq!(cs[0]["tls"], Value::Null);
+        assert_eq!(cs[0]["http2"]["streams"], 4);
+        assert_eq!(cs[0]["http2"]["header_errors"], 2);
+    }
+
+    #[test]
+    fn http2_version_from_the_protocol_alone() {
+        let mut t = get(1, 0, 0);
+        t.protocol = "HTTP/2".into();
+        let v = write(&[t], RenderOptions::default());
+        assert_eq!(
+            req_version(&v["log"]["entries"][0]),
+            ("http/2.0", "http/2.0")
+        );
+        let mut t = h2_grpc(1, 0);
+        t.response = None;
+        let v = write(&[t], RenderOptions::default());
+        assert_eq!(req_version(&v["log"]["entries"][0]), ("http/2.0", ""));
+    }
+
+    #[test]
+    fn dns_lookups_in_the_log() {
+        let mut buf = Vec::new();
+        let mut w = HarWriter::new(&mut buf, RenderOptions::default());
+        w.start(Timestamp(T0)).unwrap();
+        w.dns(&dns_answered()).unwrap();
+        w.transaction(&get(1, 0, 0)).unwrap();
+        w.dns(&dns_timed_out()).unwrap();
+        w.finish(&report_for(&[])).unwrap();
+        let v: Value = serde_json::from_slice(&buf).unwrap();
+        let log = &v["log"];
+        assert_eq!(log["entries"].as_array().unwrap().len(), 1);
+        let dns = log["_dns"].as_array().unwrap();
+        assert_eq!(dns.len(), 2);
+        assert_eq!(dns[0]["name"], "example.com");
+        assert_eq!(dns[0]["duration_ms"], 12.0);
+        assert_eq!(dns[0]["addresses"][0], "93.184.216.34");
+        assert_eq!(dns[1]["name"], "slow.example.org");
+        assert_eq!(dns[1]["outcome"], "timed_out");
+        assert_eq!(dns[1]["attempts"], 2);
+        assert_eq!(dns[1]["duration_ms"], Value::Null);
+        assert_eq!(log["_dnsDropped"], 0);
+    }
+
+    #[test]
+    fn dns_lookups_are_bounded() {
+        let mut w = HarWriter::new(Vec::new(), RenderOptions::default());
+        let l = dns_answered();
+        for _ in 0..MAX_HAR_DNS + 3 {
+            w.dns(&l).unwrap();
+        }
+        assert_eq!(w.lookups.len(), MAX_HAR_DNS);
+        w.finish(&report_for(&[])).unwrap();
+        let v: Value = serde_json::from_slice(&w.out).unwrap();
+        assert_eq!(v["log"]["_dns"].as_array().unwrap().len(), MAX_HAR_DNS);
+        assert_eq!(v["log"]["_dnsDropped"], 3);
     }
 }

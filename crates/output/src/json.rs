@@ -5,24 +5,27 @@
 //! plus `started` (RFC 3339 text), `total_ms` and `timings_ms` (phases in milliseconds, `null`
 //! when they do not apply).
 //!
-//! It also owns the record of a closed TLS connection shared by every JSON-shaped output
-//! ([`ConnectionOut`]): every field of [`model::ConnectionRecord`], plus `started`, `ended`
-//! (RFC 3339 text), `duration_ms` and `handshake_ms` (`null` when the handshake's ends were not
-//! both seen).
+//! It also owns the record of a closed TLS or HTTP/2 connection shared by every JSON-shaped
+//! output ([`ConnectionOut`]): every field of [`model::ConnectionRecord`] (`tls` and `http2` are
+//! `null` when they do not apply), plus `started`, `ended` (RFC 3339 text), `duration_ms` and
+//! `handshake_ms` (`null` when the handshake's ends were not both seen, or without TLS); and the
+//! record of a DNS lookup ([`DnsOut`]): every field of [`model::DnsLookup`], plus `started`
+//! (RFC 3339 text) and `duration_ms` (first query to response; `null` without a response).
 //!
-//! Document shape: `{"transactions":[...],"connections":[...],"input":..,"first_packet":..,
-//! "last_packet":..,"stats":..,"summary":..,"warnings":[..]}`. The transactions come first
-//! because the rest is only known at the end; JSON objects are unordered, so readers are
-//! unaffected. Each transaction and each connection is on its own line to keep the file
-//! greppable.
+//! Document shape: `{"transactions":[...],"connections":[...],"dns":[...],"input":..,
+//! "first_packet":..,"last_packet":..,"stats":..,"summary":..,"warnings":[..]}`. The
+//! transactions come first because the rest is only known at the end; JSON objects are
+//! unordered, so readers are unaffected. Each transaction, connection and lookup is on its own
+//! line to keep the file greppable.
 //!
-//! Memory: transactions stream, but the TLS connection records are held in memory until
-//! [`Sink::finish`] (one per TLS connection, a few hundred bytes plus certificate text each),
-//! because their array follows the transactions. The JSON lines format streams them instead.
+//! Memory: transactions stream, but the connection records and the DNS lookups are held in
+//! memory until [`Sink::finish`] (a few hundred bytes each, plus certificate text and answers),
+//! because their arrays follow the transactions. Neither is bounded: the document lists every
+//! one. The JSON lines format streams them instead.
 
 use crate::redact::{prepare, prepare_report};
-use crate::{millis, RenderOptions, Report, Sink};
-use model::{ConnectionRecord, Timestamp, Timings, TlsInfo, Transaction};
+use crate::{dns_nanos, millis, RenderOptions, Report, Sink};
+use model::{ConnectionRecord, DnsLookup, Timestamp, Timings, TlsInfo, Transaction};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -103,14 +106,36 @@ impl<'a> ConnectionOut<'a> {
     }
 }
 
+/// A DNS lookup as the JSON formats (and HAR's `_dns`) write it.
+#[derive(Debug, Serialize)]
+pub(crate) struct DnsOut<'a> {
+    #[serde(flatten)]
+    lookup: &'a DnsLookup,
+    started: String,
+    duration_ms: Option<f64>,
+}
+
+impl<'a> DnsOut<'a> {
+    /// The record of `l`.
+    pub(crate) fn new(l: &'a DnsLookup) -> Self {
+        DnsOut {
+            lookup: l,
+            started: l.start.to_rfc3339_millis(),
+            duration_ms: dns_nanos(l).map(millis),
+        }
+    }
+}
+
 /// Writes one JSON document (see the module documentation for its shape).
 pub struct JsonWriter<W> {
     out: W,
     opts: RenderOptions,
     opened: bool,
     count: u64,
-    /// TLS connection records, held until [`Sink::finish`].
+    /// Connection records, held until [`Sink::finish`].
     connections: Vec<ConnectionRecord>,
+    /// DNS lookups, held until [`Sink::finish`].
+    lookups: Vec<DnsLookup>,
 }
 
 impl<W: Write> JsonWriter<W> {
@@ -122,6 +147,7 @@ impl<W: Write> JsonWriter<W> {
             opened: false,
             count: 0,
             connections: Vec::new(),
+            lookups: Vec::new(),
         }
     }
 
@@ -155,6 +181,12 @@ impl<W: Write> Sink for JsonWriter<W> {
         Ok(())
     }
 
+    fn dns(&mut self, lookup: &DnsLookup) -> io::Result<()> {
+        self.open()?;
+        self.lookups.push(lookup.clone());
+        Ok(())
+    }
+
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         self.open()?;
         let report = prepare_report(report, &self.opts);
@@ -165,6 +197,11 @@ impl<W: Write> Sink for JsonWriter<W> {
         for (i, c) in std::mem::take(&mut self.connections).iter().enumerate() {
             self.out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
             serde_json::to_writer(&mut self.out, &ConnectionOut::new(c))?;
+        }
+        self.out.write_all(b"\n],\"dns\":[")?;
+        for (i, l) in std::mem::take(&mut self.lookups).iter().enumerate() {
+            self.out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut self.out, &DnsOut::new(l))?;
         }
         // `rest` is `{"input":...}`: drop its `{` and let its `}` close the document.
         self.out.write_all(b"\n],")?;
@@ -177,7 +214,10 @@ impl<W: Write> Sink for JsonWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, nokeys_connection, tls_connection, tls_get, unanswered, T0};
+    use crate::fixtures::{
+        dns_answered, dns_timed_out, get, h2_connection, h2_grpc, h2c_connection,
+        nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, T0,
+    };
     use crate::SummaryBuilder;
     use serde_json::Value;
 
@@ -258,6 +298,7 @@ mod tests {
         let v: Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v["transactions"], Value::Array(vec![]));
         assert_eq!(v["connections"], Value::Array(vec![]));
+        assert_eq!(v["dns"], Value::Array(vec![]));
         assert_eq!(v["summary"]["requests"], 0);
     }
 
@@ -314,6 +355,55 @@ mod tests {
         assert!(lines[2].starts_with("],\"connections\":["), "{text}");
         assert!(lines[3].starts_with("{\"id\":7,"));
         assert!(lines[4].starts_with("{\"id\":5,"));
-        assert!(lines[5].starts_with("],\"input\":"));
+        assert!(lines[5].starts_with("],\"dns\":["));
+        assert!(lines[6].starts_with("],\"input\":"));
+    }
+
+    #[test]
+    fn http2_grpc_redirect_and_dns() {
+        let [from, to] = redirect_pair(2, 100);
+        let ts = [h2_grpc(1, 0), from, to];
+        let mut buf = Vec::new();
+        let mut w = JsonWriter::new(&mut buf, RenderOptions::default());
+        w.start(Timestamp(T0)).unwrap();
+        w.dns(&dns_answered()).unwrap();
+        for t in &ts {
+            w.transaction(t).unwrap();
+        }
+        w.connection(&h2_connection()).unwrap();
+        w.connection(&h2c_connection()).unwrap();
+        w.dns(&dns_timed_out()).unwrap();
+        w.finish(&report(&ts)).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        let t = &v["transactions"][0];
+        assert_eq!(t["protocol"], "HTTP/2");
+        assert_eq!(t["stream"], 3);
+        assert_eq!(t["grpc"]["service"], "helloworld.Greeter");
+        assert_eq!(t["grpc"]["status"], 14);
+        assert_eq!(t["grpc"]["messages"], serde_json::json!([1, 0]));
+        assert_eq!(v["transactions"][1]["redirect"], Value::Null);
+        let link = &v["transactions"][2]["redirect"];
+        assert_eq!(link["from"], 2);
+        assert_eq!(link["hops"], 1);
+        let cs = v["connections"].as_array().unwrap();
+        assert_eq!(cs[0]["http2"]["streams"], 2);
+        assert_eq!(cs[0]["http2"]["goaway"], "last_stream_id=3 error=NO_ERROR");
+        assert_eq!(cs[1]["tls"], Value::Null);
+        assert_eq!(cs[1]["http2"]["header_errors"], 2);
+        assert_eq!(cs[1]["handshake_ms"], Value::Null);
+        let dns = v["dns"].as_array().unwrap();
+        assert_eq!(dns.len(), 2);
+        assert_eq!(dns[0]["name"], "example.com");
+        assert_eq!(dns[0]["outcome"], "answered");
+        assert_eq!(dns[0]["addresses"][0], "93.184.216.34");
+        assert_eq!(dns[0]["duration_ms"], 12.0);
+        assert_eq!(dns[0]["started"], "2024-02-29T12:34:56.000Z");
+        assert_eq!(dns[1]["outcome"], "timed_out");
+        assert_eq!(dns[1]["attempts"], 2);
+        assert_eq!(dns[1]["duration_ms"], Value::Null);
+        assert_eq!(dns[1]["end"], Value::Null);
+        let at = |k: &str| text.find(k).unwrap();
+        assert!(at("\"connections\"") < at("\"dns\":[") && at("\"dns\":[") < at("\"input\""));
     }
 }

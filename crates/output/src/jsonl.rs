@@ -3,16 +3,20 @@
 //! This module owns [`JsonlWriter`]. Each transaction is one line
 //! `{"type":"transaction", ...}` with the fields of the shared record (every field of
 //! [`model::Transaction`], plus `started`, `total_ms` and `timings_ms`; see [`crate::JsonWriter`]).
-//! Each closed TLS connection is one line `{"type":"connection", ...}` with the fields of
-//! [`model::ConnectionRecord`] plus `started`, `ended`, `duration_ms` and `handshake_ms`,
-//! written when it arrives (after the transactions it carried).
+//! Each closed TLS or HTTP/2 connection is one line `{"type":"connection", ...}` with the
+//! fields of [`model::ConnectionRecord`] plus `started`, `ended`, `duration_ms` and
+//! `handshake_ms`, written when it arrives (after the transactions it carried). Each DNS lookup
+//! is one line `{"type":"dns", ...}` with the fields of [`model::DnsLookup`] plus `started` and
+//! `duration_ms` (`null` without a response), written when it arrives. HTTP/2 and gRPC facts
+//! (`stream`, `grpc`), the lookup behind a connection (`dns`) and redirect links (`redirect`)
+//! are fields of the transaction lines.
 //! [`Sink::finish`] writes a last line `{"type":"report", ...}` with the fields of [`Report`].
 //! Nothing is written at start, so an interrupted run still leaves whole lines.
 
-use crate::json::{ConnectionOut, TransactionRecord};
+use crate::json::{ConnectionOut, DnsOut, TransactionRecord};
 use crate::redact::{prepare, prepare_report};
 use crate::{RenderOptions, Report, Sink};
-use model::{ConnectionRecord, Timestamp, Transaction};
+use model::{ConnectionRecord, DnsLookup, Timestamp, Transaction};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -57,6 +61,10 @@ impl<W: Write> Sink for JsonlWriter<W> {
         self.line("connection", ConnectionOut::new(c))
     }
 
+    fn dns(&mut self, lookup: &DnsLookup) -> io::Result<()> {
+        self.line("dns", DnsOut::new(lookup))
+    }
+
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         let report = prepare_report(report, &self.opts);
         self.line("report", &*report)?;
@@ -67,7 +75,10 @@ impl<W: Write> Sink for JsonlWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, nokeys_connection, tls_connection, tls_get, unanswered, T0};
+    use crate::fixtures::{
+        dns_answered, dns_timed_out, get, h2_connection, h2_grpc, h2c_connection,
+        nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, T0,
+    };
     use crate::SummaryBuilder;
     use serde_json::Value;
 
@@ -144,5 +155,53 @@ mod tests {
         assert_eq!(c["tls"]["records"][1], 30);
         assert_eq!(c["handshake_ms"], 35.0);
         assert!(text.starts_with("{\"type\":\"transaction\","));
+    }
+
+    #[test]
+    fn dns_lines_and_http2_fields() {
+        let mut buf = Vec::new();
+        let mut w = JsonlWriter::new(&mut buf, RenderOptions::default());
+        w.dns(&dns_answered()).unwrap();
+        w.transaction(&h2_grpc(1, 0)).unwrap();
+        let [_, to] = redirect_pair(2, 100);
+        w.transaction(&to).unwrap();
+        w.connection(&h2_connection()).unwrap();
+        w.connection(&h2c_connection()).unwrap();
+        w.dns(&dns_timed_out()).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 6);
+        let d = &lines[0];
+        assert_eq!(d["type"], "dns");
+        assert_eq!(d["name"], "example.com");
+        assert_eq!(d["qtype"], "A");
+        assert_eq!(d["client"], "10.0.0.1:53000");
+        assert_eq!(d["server"], "10.0.0.53:53");
+        assert_eq!(d["rcode"], "NOERROR");
+        assert_eq!(d["answers"][0], "A 93.184.216.34");
+        assert_eq!(d["min_ttl"], 300);
+        assert_eq!(d["attempts"], 1);
+        assert_eq!(d["outcome"], "answered");
+        assert_eq!(d["duration_ms"], 12.0);
+        assert!(text.starts_with("{\"type\":\"dns\","));
+        let t = &lines[1];
+        assert_eq!(t["type"], "transaction");
+        assert_eq!(t["stream"], 3);
+        assert_eq!(t["grpc"]["method"], "SayHello");
+        assert_eq!(t["grpc"]["message"], "upstream connect error");
+        assert_eq!(lines[2]["redirect"]["from"], 2);
+        assert_eq!(lines[3]["http2"]["flow_control_stalls"], 1);
+        assert_eq!(lines[4]["type"], "connection");
+        assert_eq!(lines[4]["tls"], Value::Null);
+        assert_eq!(lines[4]["http2"]["streams"], 4);
+        let d = &lines[5];
+        assert_eq!(d["type"], "dns");
+        assert_eq!(d["outcome"], "timed_out");
+        assert_eq!(d["attempts"], 2);
+        assert_eq!(d["rcode"], Value::Null);
+        assert_eq!(d["duration_ms"], Value::Null);
     }
 }

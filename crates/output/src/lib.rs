@@ -8,11 +8,13 @@
 //! Invariants every sink keeps:
 //! - it streams: each transaction is written when it arrives and then forgotten, so memory does
 //!   not grow with the number of transactions (the summary keeps only bounded aggregates).
-//!   Two documented exceptions hold TLS [`model::ConnectionRecord`]s until the end because
-//!   their place in the document comes after the transactions: [`JsonWriter`] keeps every
-//!   record for its `connections` array, and [`HarWriter`] keeps the records of connections
-//!   that carried no transaction for `log._connections`. [`JsonlWriter`] streams them, and
-//!   [`TerminalReport`] keeps bounded aggregates (at most 20 such connections);
+//!   Documented exceptions hold [`model::ConnectionRecord`]s and [`model::DnsLookup`]s until
+//!   the end because their place in the document comes after the transactions: [`JsonWriter`]
+//!   keeps every connection record for its `connections` array and every lookup for its `dns`
+//!   array, and [`HarWriter`] keeps the records of connections that carried no transaction for
+//!   `log._connections` and at most [`MAX_HAR_DNS`] lookups for `log._dns`. [`JsonlWriter`]
+//!   streams both, and [`TerminalReport`] keeps bounded aggregates (at most 20 connections per
+//!   table, 5 slowest lookups, per-name counters for at most 1024 names, 100 redirect chains);
 //! - it writes to any [`std::io::Write`] and returns every I/O error to the caller (the binary
 //!   decides what a broken pipe means);
 //! - unless [`RenderOptions::show_secrets`] is set, credentials are redacted the same way in
@@ -20,8 +22,9 @@
 //! - it never panics on odd input (empty fields, missing request or response, huge numbers).
 //!
 //! Call order, as the binary drives it: [`Sink::start`] once, [`Sink::transaction`] for each
-//! transaction and [`Sink::connection`] for each TLS connection as it closes, interleaved in
-//! emission order, [`Sink::finish`] once. Sinks tolerate a missing `start`
+//! transaction, [`Sink::connection`] for each TLS or HTTP/2 connection as it closes and
+//! [`Sink::dns`] for each DNS lookup as it ends, interleaved in emission order, [`Sink::finish`]
+//! once. Sinks tolerate a missing `start`
 //! (an empty capture) by writing their preamble lazily.
 
 mod har;
@@ -41,6 +44,10 @@ pub use redact::{
 };
 pub use summary::{HostSummary, SlowRequest, StatusClasses, Summary, SummaryBuilder, OTHER_HOSTS};
 pub use terminal::TerminalReport;
+
+/// Most DNS lookups [`HarWriter`] keeps for `log._dns`; later ones are counted in
+/// `log._dnsDropped` instead.
+pub const MAX_HAR_DNS: usize = 10_000;
 
 use serde::Serialize;
 
@@ -75,18 +82,25 @@ pub struct Report {
 
 /// An output format. The binary calls [`start`](Sink::start) once with the first packet's
 /// timestamp (before any transaction), [`transaction`](Sink::transaction) for each
-/// transaction and [`connection`](Sink::connection) for each TLS connection when it closes,
-/// interleaved in emission order, and [`finish`](Sink::finish) once.
+/// transaction, [`connection`](Sink::connection) for each TLS or HTTP/2 connection when it
+/// closes and [`dns`](Sink::dns) for each DNS lookup when it ends, interleaved in emission
+/// order, and [`finish`](Sink::finish) once.
 pub trait Sink {
     /// Begins the output; `origin` is the first packet's timestamp.
     fn start(&mut self, origin: model::Timestamp) -> std::io::Result<()>;
     /// Writes one transaction.
     fn transaction(&mut self, t: &model::Transaction) -> std::io::Result<()>;
-    /// Takes note of one TLS connection that has closed (whether or not it carried
+    /// Takes note of one TLS or HTTP/2 connection that has closed (whether or not it carried
     /// transactions; its transactions, if any, have already been passed to
     /// [`transaction`](Sink::transaction)). Each sink decides what to keep: see the crate
     /// documentation for which ones buffer.
     fn connection(&mut self, c: &model::ConnectionRecord) -> std::io::Result<()>;
+    /// Takes note of one DNS lookup that has ended (answered, failed, timed out, or cut short
+    /// by the end of the capture). A lookup that preceded a connection also appears in that
+    /// connection's first transaction ([`model::Transaction::dns`]); this call is made for
+    /// every lookup, linked or not. Each sink decides what to keep: see the crate
+    /// documentation.
+    fn dns(&mut self, lookup: &model::DnsLookup) -> std::io::Result<()>;
     /// Writes what is known at the end and flushes.
     fn finish(&mut self, report: &Report) -> std::io::Result<()>;
 }
@@ -94,6 +108,19 @@ pub trait Sink {
 /// Nanoseconds as the floating-point milliseconds HAR and the JSON formats use.
 fn millis(nanos: u64) -> f64 {
     nanos as f64 / 1e6
+}
+
+/// Nanoseconds from a lookup's first query to its response; `None` without a response.
+fn dns_nanos(l: &model::DnsLookup) -> Option<u64> {
+    Some(l.end?.since(l.start))
+}
+
+/// Whether `t` was carried by HTTP/2: it has a stream id or an `HTTP/2` protocol.
+fn is_http2(t: &model::Transaction) -> bool {
+    t.stream.is_some()
+        || t.protocol
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("HTTP/2"))
 }
 
 #[cfg(test)]
@@ -118,9 +145,9 @@ mod tests {
 #[cfg(test)]
 pub(crate) mod fixtures {
     use model::{
-        BodySize, CertificateInfo, ConnectionId, ConnectionRecord, Decryption, Header, Incomplete,
-        IncompleteReason, MessageTimes, Request, Response, Timestamp, Timings, TlsInfo,
-        Transaction,
+        BodySize, CertificateInfo, ConnectionId, ConnectionRecord, Decryption, DnsLookup,
+        DnsOutcome, Grpc, Header, Http2Info, Incomplete, IncompleteReason, MessageTimes,
+        RedirectLink, Request, Response, Timestamp, Timings, TlsInfo, Transaction,
     };
 
     /// Milliseconds to nanoseconds.
@@ -328,5 +355,186 @@ pub(crate) mod fixtures {
                 ..TlsInfo::default()
             }),
         }
+    }
+
+    /// A gRPC call over HTTP/2 and TLS 1.3 on connection 9, stream 3 (the connection's second
+    /// request), `offset_ms` after [`T0`]: send 1 ms, wait 15, receive 2; `grpc-status` 14.
+    pub(crate) fn h2_grpc(id: u64, offset_ms: i64) -> Transaction {
+        let mut t = get(id, 1, offset_ms);
+        t.connection = ConnectionId(9);
+        t.client = "10.0.0.1:40009".parse().unwrap();
+        t.server = "203.0.113.9:443".parse().unwrap();
+        t.protocol = "HTTP/2".into();
+        t.stream = Some(3);
+        t.url = "https://grpc.example.com/helloworld.Greeter/SayHello".into();
+        if let Some(r) = t.request.as_mut() {
+            r.method = "POST".into();
+            r.target = "/helloworld.Greeter/SayHello".into();
+            r.version = "HTTP/2".into();
+            r.headers = vec![
+                Header::new(":authority", "grpc.example.com"),
+                Header::new("content-type", "application/grpc"),
+            ];
+            r.body = BodySize {
+                wire: 21,
+                encoded: 21,
+                decoded: None,
+            };
+        }
+        if let Some(r) = t.response.as_mut() {
+            r.version = "HTTP/2".into();
+            r.reason = String::new();
+            r.headers = vec![Header::new("content-type", "application/grpc")];
+            r.trailers = vec![
+                Header::new("grpc-status", "14"),
+                Header::new("grpc-message", "upstream connect error"),
+            ];
+            r.body = BodySize::default();
+        }
+        t.timings = Timings {
+            send: Some(MS),
+            wait: Some(15 * MS),
+            receive: Some(2 * MS),
+            ..Timings::default()
+        };
+        t.tls = Some(TlsInfo {
+            sni: Some("grpc.example.com".into()),
+            alpn: Some("h2".into()),
+            ..tls13()
+        });
+        t.grpc = Some(Grpc {
+            service: "helloworld.Greeter".into(),
+            method: "SayHello".into(),
+            status: Some(14),
+            message: Some("upstream connect error".into()),
+            messages: [1, 0],
+        });
+        t
+    }
+
+    /// The HTTP/2 facts of connection 9.
+    pub(crate) fn h2_info() -> Http2Info {
+        Http2Info {
+            streams: 2,
+            max_concurrent: 2,
+            mean_concurrent: 1.5,
+            flow_control_stalls: 1,
+            resets: 1,
+            goaway: Some("last_stream_id=3 error=NO_ERROR".into()),
+            pushes: 0,
+            header_errors: 0,
+            settings: [
+                vec!["MAX_CONCURRENT_STREAMS=100".into()],
+                vec!["MAX_CONCURRENT_STREAMS=128".into()],
+            ],
+        }
+    }
+
+    /// The record of connection 9 (HTTP/2 over TLS 1.3), which carried [`h2_grpc`].
+    pub(crate) fn h2_connection() -> ConnectionRecord {
+        ConnectionRecord {
+            id: ConnectionId(9),
+            client: "10.0.0.1:40009".parse().unwrap(),
+            server: "203.0.113.9:443".parse().unwrap(),
+            start: Timestamp(T0 + 900 * MS as i64),
+            end: Timestamp(T0 + 1_900 * MS as i64),
+            bytes: [2_000, 5_000],
+            transactions: 2,
+            tls: Some(TlsInfo {
+                sni: Some("grpc.example.com".into()),
+                alpn: Some("h2".into()),
+                ..tls13()
+            }),
+            http2: Some(h2_info()),
+        }
+    }
+
+    /// A cleartext HTTP/2 connection (10, h2c) joined mid-stream: its header blocks could not
+    /// be decoded, so it yielded no transaction.
+    pub(crate) fn h2c_connection() -> ConnectionRecord {
+        ConnectionRecord {
+            id: ConnectionId(10),
+            client: "10.0.0.1:40010".parse().unwrap(),
+            server: "192.0.2.10:8080".parse().unwrap(),
+            start: Timestamp(T0 + 1_000 * MS as i64),
+            end: Timestamp(T0 + 1_500 * MS as i64),
+            bytes: [600, 9_000],
+            transactions: 0,
+            tls: None,
+            http2: Some(Http2Info {
+                streams: 4,
+                max_concurrent: 3,
+                mean_concurrent: 2.25,
+                header_errors: 2,
+                ..Http2Info::default()
+            }),
+        }
+    }
+
+    /// `example.com A`, answered with one address in 12 ms, starting at [`T0`].
+    pub(crate) fn dns_answered() -> DnsLookup {
+        DnsLookup {
+            client: "10.0.0.1:53000".parse().unwrap(),
+            server: "10.0.0.53:53".parse().unwrap(),
+            name: "example.com".into(),
+            qtype: "A".into(),
+            start: Timestamp(T0),
+            end: Some(Timestamp(T0 + 12 * MS as i64)),
+            attempts: 1,
+            rcode: Some("NOERROR".into()),
+            answers: vec!["A 93.184.216.34".into()],
+            addresses: vec!["93.184.216.34".parse().unwrap()],
+            min_ttl: Some(300),
+            outcome: DnsOutcome::Answered,
+        }
+    }
+
+    /// `slow.example.org AAAA`, asked twice from `T0 + 100 ms` and never answered.
+    pub(crate) fn dns_timed_out() -> DnsLookup {
+        DnsLookup {
+            client: "10.0.0.1:53001".parse().unwrap(),
+            server: "10.0.0.53:53".parse().unwrap(),
+            name: "slow.example.org".into(),
+            qtype: "AAAA".into(),
+            start: Timestamp(T0 + 100 * MS as i64),
+            end: None,
+            attempts: 2,
+            rcode: None,
+            answers: vec![],
+            addresses: vec![],
+            min_ttl: None,
+            outcome: DnsOutcome::TimedOut,
+        }
+    }
+
+    /// `http://example.com/old` (id `first`, `offset_ms` after [`T0`]) answered 301 with
+    /// `Location: https://example.com/new`, and the request that followed it (id `first + 1`,
+    /// 100 ms later, on connection 11) with its [`RedirectLink`].
+    pub(crate) fn redirect_pair(first: u64, offset_ms: i64) -> [Transaction; 2] {
+        let mut from = get(first, 0, offset_ms);
+        from.url = "http://example.com/old".into();
+        if let Some(r) = from.request.as_mut() {
+            r.target = "/old".into();
+            r.headers = vec![Header::new("Host", "example.com")];
+        }
+        if let Some(r) = from.response.as_mut() {
+            r.status = 301;
+            r.reason = "Moved Permanently".into();
+            r.headers = vec![Header::new("Location", "https://example.com/new")];
+            r.body = BodySize::default();
+        }
+        let mut to = get(first + 1, 0, offset_ms + 100);
+        to.connection = ConnectionId(11);
+        to.url = "https://example.com/new".into();
+        if let Some(r) = to.request.as_mut() {
+            r.target = "/new".into();
+            r.headers = vec![Header::new("Host", "example.com")];
+        }
+        to.redirect = Some(RedirectLink {
+            from: first,
+            hops: 1,
+            chain_start: from.start,
+        });
+        [from, to]
     }
 }

@@ -3,7 +3,8 @@
 //! This module owns [`SummaryBuilder`], which sees each transaction once and keeps only
 //! aggregates whose size does not depend on the number of transactions:
 //! - scalar counters (requests, bytes, reuse, status classes, incomplete reasons);
-//! - per-host counters for at most [`MAX_TRACKED_HOSTS`] distinct hosts; transactions for
+//! - per-host counters (the host is `Host`, else HTTP/2's `:authority`, else the server
+//!   address) for at most [`MAX_TRACKED_HOSTS`] distinct hosts; transactions for
 //!   hosts first seen after that go straight to the [`OTHER_HOSTS`] bucket, so the top-50 list
 //!   is exact whenever a capture has at most that many hosts;
 //! - per-protocol counters for at most [`MAX_PROTOCOLS`] protocol names, the rest as `(other)`,
@@ -16,7 +17,7 @@
 //! The summary stores URLs as given; sinks redact them when they render (see
 //! [`crate::redact_summary`]).
 
-use model::{ConnectionId, IncompleteReason, Timestamp, Timings, Transaction};
+use model::{header_value, ConnectionId, IncompleteReason, Timestamp, Timings, Transaction};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -229,6 +230,17 @@ pub struct SummaryBuilder {
     other_tls_versions: u64,
 }
 
+/// The `host[:port]` a transaction was for: the `Host` header, else HTTP/2's `:authority`
+/// (HTTP/2 requests usually carry no `Host`), else the server address.
+fn host_of(t: &Transaction) -> String {
+    t.request
+        .as_ref()
+        .and_then(|r| {
+            header_value(&r.headers, "host").or_else(|| header_value(&r.headers, ":authority"))
+        })
+        .map_or_else(|| t.server.to_string(), str::to_owned)
+}
+
 /// Counts one more `name` in a list bounded to [`MAX_PROTOCOLS`] names; a name beyond the
 /// bound counts in `other`.
 fn count_bounded(list: &mut Vec<(String, u64)>, other: &mut u64, name: &str) {
@@ -294,7 +306,7 @@ impl SummaryBuilder {
     }
 
     fn add_host(&mut self, t: &Transaction) {
-        let host = t.host().to_ascii_lowercase();
+        let host = host_of(t).to_ascii_lowercase();
         if let Some(h) = self.hosts.get_mut(&host) {
             h.add(t);
         } else if self.hosts.len() < MAX_TRACKED_HOSTS {
@@ -394,8 +406,26 @@ impl SummaryBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, tls13, tls_get, unanswered, MS};
+    use crate::fixtures::{get, h2_grpc, tls13, tls_get, unanswered, MS};
     use model::Header;
+
+    #[test]
+    fn http2_host_from_authority() {
+        let mut b = SummaryBuilder::new();
+        b.add(&h2_grpc(1, 0));
+        let mut no_host = get(2, 0, 0);
+        if let Some(r) = no_host.request.as_mut() {
+            r.headers.clear();
+        }
+        b.add(&no_host);
+        let s = b.build();
+        let hosts: Vec<&str> = s.hosts.iter().map(|h| h.host.as_str()).collect();
+        assert_eq!(hosts, ["93.184.216.34:80", "grpc.example.com"]);
+        assert_eq!(
+            s.protocols,
+            [("HTTP/1.1".to_owned(), 1), ("HTTP/2".to_owned(), 1)]
+        );
+    }
 
     #[test]
     fn counts_bytes_reuse_statuses_and_reasons() {

@@ -5,44 +5,67 @@
 //! significant digits) and the phase bar. A transaction line reads
 //!
 //! ```text
-//!   +0.100s GET      200  http://example.com/index.html?q=rust  HTTP/1.1        1.32 kB 4.00 kB 60.1 ms [..........##] R
-//!   +2.200s GET      200  https://secure.example.com/account    HTTP/1.1+TLS1.3 1.32 kB 4.00 kB 71.0 ms [--=====...##]
+//!   +0.100s GET      200  http://example.c…oken=[redacted]  HTTP/1.1            1.32 kB 4.00 kB 60.1 ms [..........##] R
+//!   +2.400s GET      200  https://example.com/new           HTTP/1.1+TLS1.3     1.32 kB 4.00 kB 92.1 ms [~~-=.......#] <-#6
+//!   +2.450s POST     200  https://grpc.exa…reeter/SayHello  HTTP/2+TLS1.3 s3      341 B     0 B 18.0 ms [>..........#] R grpc 14 UNAVAILABLE
 //! ```
 //!
 //! start offset from the first packet, method, status (`---` without a response), URL
 //! (shortened in the middle with `…` to fit [`RenderOptions::width`]), protocol (with the TLS
-//! version appended, `+TLS1.3`, when the exchange travelled over TLS), bytes transferred
-//! (request and response on the wire), decoded response size, total time
-//! ([`model::Timings::total`]), a bar of [`BAR_CELLS`] cells where each phase gets cells in
-//! proportion to its duration (connect, which includes blocked and DNS; the TLS handshake,
-//! carved out of connect; send; wait; receive), and markers: `R` (`↻` in colour) for a reused
-//! connection, `tunnel:<kind>`, and `!` with the incomplete reasons.
+//! version appended, `+TLS1.3`, when the exchange travelled over TLS, and the HTTP/2 stream id,
+//! ` s3`, when it has one), bytes transferred (request and response on the wire), decoded
+//! response size, total time ([`model::Timings::total`]), a bar of [`BAR_CELLS`] cells where
+//! each phase gets cells in proportion to its duration (DNS; connect, which includes blocked;
+//! the TLS handshake, carved out of connect; send; wait; receive), and markers: `R` (`↻` in
+//! colour) for a reused connection, `<-#N` (`↪#N` in colour) for a request that followed the
+//! redirect of transaction `#N`, `tunnel:<kind>`, `grpc <code> <NAME>` for a gRPC call whose
+//! `grpc-status` is not 0, and `!` with the incomplete reasons.
 //!
 //! Colour comes only from [`RenderOptions::color`]: statuses by class (2xx green, 3xx cyan,
 //! 4xx yellow, 5xx red, none magenta), phases by colour instead of glyph, bold headings, dim
 //! secondary text. Without colour the output is plain text apart from `…` and `µ`.
 //!
-//! [`Sink::connection`] only tallies TLS connections, in bounded memory: counts per (version,
-//! cipher suite) and per decryption outcome, and the [`MAX_SILENT`] largest connections that
-//! yielded no transaction.
+//! Everything the report keeps until the end is bounded:
+//! - [`Sink::connection`] tallies TLS connections (counts per (version, cipher suite) and per
+//!   decryption outcome, and the [`MAX_SILENT`] largest connections that yielded no
+//!   transaction) and HTTP/2 connections, over TLS or cleartext (totals, and the
+//!   [`MAX_H2_ROWS`] connections with the most streams);
+//! - [`Sink::dns`] tallies lookups: counts per outcome, retries, the [`DNS_TOP`] slowest
+//!   (a lookup without a response ranks slowest of all), and how often each (name, type) was
+//!   looked up, for at most [`MAX_DNS_NAMES`] distinct pairs (lookups of further pairs are
+//!   counted as untracked and said so). Pairs rather than names, because asking `A` and `AAAA`
+//!   for the same name is one resolution, not a repeat;
+//! - [`Sink::transaction`] follows redirect chains as they grow (a transaction with
+//!   [`model::Transaction::redirect`] extends the chain whose last request is its `from`, or
+//!   starts one), for at most [`MAX_CHAINS`] chains; further chains are only counted. The URL
+//!   of a chain's first request is found among the last [`MAX_REDIRECT_SOURCES`] 3xx
+//!   responses seen.
 //!
 //! [`Sink::finish`] writes the summary: input, capture span, requests, bytes, connection
-//! reuse, protocols, requests over TLS per version, status classes, the phase legend, hosts,
+//! reuse, protocols, requests over TLS per version, status classes, the legend, hosts,
 //! the slowest requests with their phases in milliseconds, incomplete transactions by reason,
-//! the TLS section (connections by version and suite, decryption outcomes, the key log, and the
-//! table of TLS connections without transactions: addresses, SNI, version, suite, decryption,
-//! records and bytes each way, handshake time, time from the connection's first packet to the
-//! first application data), and every non-zero loss counter of [`model::Stats`] together with
-//! the report's warnings. Text from the capture (URLs, SNI, certificate names, error details)
-//! has its control characters replaced before it is written.
+//! redirect chains (per chain: redirects, cost from the first request's start to the end of the
+//! last one, first and last transaction ids, the last status, first URL -> last URL), the TLS
+//! section (connections by version and suite, decryption outcomes, the key log, and the table of
+//! TLS connections without transactions: addresses, SNI, version, suite, decryption, records
+//! and bytes each way, handshake time, time from the connection's first packet to the first
+//! application data), the HTTP/2 connections (per connection: server, TLS version or `h2c`,
+//! transactions, streams, most and mean concurrent streams, flow-control stalls, resets,
+//! pushes, header errors, GOAWAY; then totals), the DNS section (lookups by outcome, retries,
+//! the slowest lookups with type, time, attempts and answers, and the (name, type) pairs looked
+//! up more than once), and every non-zero loss counter of [`model::Stats`] together with the
+//! report's warnings. Text from the capture (URLs, SNI, certificate names, DNS names and
+//! answers, error details) has its control characters replaced before it is written.
 
+use crate::dns_nanos;
 use crate::json::handshake_nanos;
 use crate::redact::{prepare, prepare_report};
 use crate::{RenderOptions, Report, Sink, Summary};
 use model::{
-    ConnectionRecord, Decryption, IncompleteReason, Stats, Timestamp, Timings, TlsStats,
-    Transaction, Tunnel,
+    ConnectionRecord, Decryption, DnsLookup, DnsOutcome, DnsStats, Http2Info, IncompleteReason,
+    Stats, Timestamp, Timings, TlsStats, Transaction, Tunnel,
 };
+use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
@@ -51,11 +74,21 @@ const BAR_CELLS: usize = 12;
 /// Width when [`RenderOptions::width`] is 0.
 const DEFAULT_WIDTH: usize = 100;
 /// Columns of a transaction line other than the URL (and two for a marker).
-const FIXED_COLUMNS: usize = 84;
-/// Width of the protocol column (`HTTP/1.1+TLS1.3`).
-const PROTOCOL_COLUMNS: usize = 15;
+const FIXED_COLUMNS: usize = 88;
+/// Width of the protocol column (`HTTP/2+TLS1.3 s9999`).
+const PROTOCOL_COLUMNS: usize = 19;
 /// TLS connections without transactions listed individually.
 const MAX_SILENT: usize = 20;
+/// HTTP/2 connections listed individually.
+const MAX_H2_ROWS: usize = 20;
+/// Slowest DNS lookups listed, and repeated (name, type) pairs listed.
+const DNS_TOP: usize = 5;
+/// Distinct (name, type) pairs whose lookups are counted.
+const MAX_DNS_NAMES: usize = 1024;
+/// Redirect chains followed.
+const MAX_CHAINS: usize = 100;
+/// Recent 3xx transactions remembered (id and URL) to name the first URL of a chain.
+const MAX_REDIRECT_SOURCES: usize = 256;
 /// Distinct (version, cipher suite) pairs and unsupported suite names counted individually.
 const MAX_SUITES: usize = 32;
 /// Width of the cipher suite column.
@@ -70,7 +103,8 @@ const DIM: &str = "2";
 
 /// The phases of the bar: name, glyph without colour, ANSI colour. `tls` is the part of
 /// connect spent in the TLS handshake.
-const PHASES: [(&str, char, &str); 5] = [
+const PHASES: [(&str, char, &str); 6] = [
+    ("dns", '~', "90"),
     ("connect", '-', "33"),
     ("tls", '=', "36"),
     ("send", '>', "35"),
@@ -227,12 +261,13 @@ fn allocate<const N: usize>(parts: [u64; N], cells: usize) -> [usize; N] {
 
 /// The phase bar of `t`, brackets included (`BAR_CELLS + 2` columns).
 fn bar(t: &Timings, color: bool) -> String {
-    let pre = [t.blocked, t.dns, t.connect]
-        .into_iter()
-        .flatten()
-        .sum::<u64>();
+    let pre = t
+        .blocked
+        .unwrap_or(0)
+        .saturating_add(t.connect.unwrap_or(0));
     let ssl = t.ssl.unwrap_or(0).min(pre);
     let parts = [
+        t.dns.unwrap_or(0),
         pre - ssl,
         ssl,
         t.send.unwrap_or(0),
@@ -271,17 +306,24 @@ fn status_color(status: u16) -> &'static str {
 
 /// `1 connection`, `2 connections`.
 fn plural(n: u64, word: &str) -> String {
+    counted(n, word, &format!("{word}s"))
+}
+
+/// `1 query`, `2 queries`: [`plural`] for irregular words.
+fn counted(n: u64, one: &str, many: &str) -> String {
     if n == 1 {
-        format!("{n} {word}")
+        format!("{n} {one}")
     } else {
-        format!("{n} {word}s")
+        format!("{n} {many}")
     }
 }
 
-/// `HTTP/1.1+TLS1.3` for an exchange over TLS 1.3, the protocol alone without TLS.
+/// `HTTP/1.1+TLS1.3` for an exchange over TLS 1.3, the protocol alone without TLS; ` s3`
+/// appended for HTTP/2 stream 3. At most [`PROTOCOL_COLUMNS`] characters, the stream id kept
+/// whole.
 fn protocol_label(t: &Transaction) -> String {
     let protocol = text_or_dash(&t.protocol);
-    match &t.tls {
+    let base = match &t.tls {
         None => protocol,
         Some(tls) => {
             let version: String = tls
@@ -291,10 +333,65 @@ fn protocol_label(t: &Transaction) -> String {
                 .chars()
                 .filter(|c| !c.is_whitespace())
                 .collect();
-            fit(&format!("{protocol}+{version}"), PROTOCOL_COLUMNS)
+            format!("{protocol}+{version}")
+        }
+    };
+    match t.stream {
+        None => fit(&base, PROTOCOL_COLUMNS),
+        Some(id) => {
+            let stream = format!(" s{id}");
+            let room = PROTOCOL_COLUMNS.saturating_sub(stream.len()).max(1);
+            format!("{}{stream}", fit(&base, room))
         }
     }
 }
+
+/// The canonical name of a gRPC status code, when it has one.
+fn grpc_status_name(code: u32) -> Option<&'static str> {
+    const NAMES: [&str; 17] = [
+        "OK",
+        "CANCELLED",
+        "UNKNOWN",
+        "INVALID_ARGUMENT",
+        "DEADLINE_EXCEEDED",
+        "NOT_FOUND",
+        "ALREADY_EXISTS",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "FAILED_PRECONDITION",
+        "ABORTED",
+        "OUT_OF_RANGE",
+        "UNIMPLEMENTED",
+        "INTERNAL",
+        "UNAVAILABLE",
+        "DATA_LOSS",
+        "UNAUTHENTICATED",
+    ];
+    NAMES.get(usize::try_from(code).ok()?).copied()
+}
+
+/// How a DNS outcome reads, and its colour.
+fn dns_outcome_label(o: DnsOutcome) -> (&'static str, &'static str) {
+    match o {
+        DnsOutcome::Answered => ("answered", "32"),
+        DnsOutcome::NxDomain => ("NXDOMAIN", "33"),
+        DnsOutcome::ServFail => ("SERVFAIL", "31"),
+        DnsOutcome::OtherError => ("other error", "31"),
+        DnsOutcome::TimedOut => ("timed out", "31"),
+        DnsOutcome::NoAnswerSeen => ("no answer seen", DIM),
+    }
+}
+
+/// Every DNS outcome, in the order the report lists them (and [`DnsTally::outcomes`] counts
+/// them).
+const DNS_OUTCOMES: [DnsOutcome; 6] = [
+    DnsOutcome::Answered,
+    DnsOutcome::NxDomain,
+    DnsOutcome::ServFail,
+    DnsOutcome::OtherError,
+    DnsOutcome::TimedOut,
+    DnsOutcome::NoAnswerSeen,
+];
 
 /// How a decryption outcome reads in the TLS table.
 fn decryption_label(d: &Decryption) -> String {
@@ -409,6 +506,222 @@ impl TlsTally {
     }
 }
 
+/// One HTTP/2 connection of the table.
+#[derive(Debug)]
+struct Http2Row {
+    id: model::ConnectionId,
+    server: std::net::SocketAddr,
+    /// The TLS version, or `h2c`.
+    kind: String,
+    transactions: u64,
+    /// Its facts, SETTINGS dropped.
+    info: Http2Info,
+}
+
+/// Bounded aggregates of the HTTP/2 connections seen by [`Sink::connection`].
+#[derive(Debug, Default)]
+struct Http2Tally {
+    connections: u64,
+    cleartext: u64,
+    streams: u64,
+    stalls: u64,
+    resets: u64,
+    goaways: u64,
+    pushes: u64,
+    header_errors: u64,
+    /// The connections with the most streams, most first, earlier first on ties.
+    rows: Vec<Http2Row>,
+}
+
+impl Http2Tally {
+    fn add(&mut self, c: &ConnectionRecord) {
+        let Some(h2) = &c.http2 else { return };
+        self.connections = self.connections.saturating_add(1);
+        if c.tls.is_none() {
+            self.cleartext = self.cleartext.saturating_add(1);
+        }
+        self.streams = self.streams.saturating_add(h2.streams);
+        self.stalls = self.stalls.saturating_add(h2.flow_control_stalls);
+        self.resets = self.resets.saturating_add(h2.resets);
+        self.goaways = self.goaways.saturating_add(u64::from(h2.goaway.is_some()));
+        self.pushes = self.pushes.saturating_add(h2.pushes);
+        self.header_errors = self.header_errors.saturating_add(h2.header_errors);
+        let at = self
+            .rows
+            .iter()
+            .position(|r| h2.streams > r.info.streams)
+            .unwrap_or(self.rows.len());
+        if at < MAX_H2_ROWS {
+            let kind = match &c.tls {
+                None => "h2c".to_owned(),
+                Some(tls) => tls.version.clone().unwrap_or_else(|| "TLS".to_owned()),
+            };
+            let info = Http2Info {
+                settings: Default::default(),
+                ..h2.clone()
+            };
+            self.rows.insert(
+                at,
+                Http2Row {
+                    id: c.id,
+                    server: c.server,
+                    kind,
+                    transactions: c.transactions,
+                    info,
+                },
+            );
+            self.rows.truncate(MAX_H2_ROWS);
+        }
+    }
+}
+
+/// Bounded aggregates of the DNS lookups seen by [`Sink::dns`].
+#[derive(Debug, Default)]
+struct DnsTally {
+    lookups: u64,
+    /// Lookups per outcome, in the order of [`DNS_OUTCOMES`].
+    outcomes: [u64; 6],
+    /// Queries beyond the first of each lookup.
+    retries: u64,
+    /// Lookups asked more than once.
+    retried: u64,
+    /// The slowest lookups (no response first), slowest first, earlier first on ties; at most
+    /// [`DNS_TOP`], answers cut to [`DNS_TOP`].
+    slowest: Vec<DnsLookup>,
+    /// Lookups per (name, type), for at most [`MAX_DNS_NAMES`] pairs.
+    names: HashMap<(String, String), u64>,
+    /// Lookups of pairs beyond [`MAX_DNS_NAMES`].
+    untracked: u64,
+}
+
+/// How slow a lookup was, for ranking: one without a response ranks slowest.
+fn dns_rank(l: &DnsLookup) -> u64 {
+    dns_nanos(l).unwrap_or(u64::MAX)
+}
+
+impl DnsTally {
+    fn add(&mut self, l: &DnsLookup) {
+        self.lookups = self.lookups.saturating_add(1);
+        if let Some(n) = DNS_OUTCOMES
+            .iter()
+            .position(|o| *o == l.outcome)
+            .and_then(|i| self.outcomes.get_mut(i))
+        {
+            *n = n.saturating_add(1);
+        }
+        if l.attempts > 1 {
+            self.retried = self.retried.saturating_add(1);
+            self.retries = self.retries.saturating_add(u64::from(l.attempts - 1));
+        }
+        let rank = dns_rank(l);
+        let at = self
+            .slowest
+            .iter()
+            .position(|s| rank > dns_rank(s))
+            .unwrap_or(self.slowest.len());
+        if at < DNS_TOP {
+            let mut kept = l.clone();
+            kept.answers.truncate(DNS_TOP);
+            kept.addresses.clear();
+            self.slowest.insert(at, kept);
+            self.slowest.truncate(DNS_TOP);
+        }
+        let key = (l.name.clone(), l.qtype.clone());
+        if let Some(n) = self.names.get_mut(&key) {
+            *n = n.saturating_add(1);
+        } else if self.names.len() < MAX_DNS_NAMES {
+            self.names.insert(key, 1);
+        } else {
+            self.untracked = self.untracked.saturating_add(1);
+        }
+    }
+
+    /// The (name, type) pairs looked up more than once, most first (then by name and type),
+    /// at most [`DNS_TOP`].
+    fn repeated(&self) -> Vec<(&(String, String), u64)> {
+        let mut out: Vec<_> = self
+            .names
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(k, n)| (k, *n))
+            .collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        out.truncate(DNS_TOP);
+        out
+    }
+}
+
+/// One redirect chain as it stands.
+#[derive(Debug)]
+struct Chain {
+    /// The first request (the first 3xx), when the chain was seen from its first hop.
+    first_id: Option<u64>,
+    first_url: Option<String>,
+    /// The last request so far.
+    last_id: u64,
+    last_url: String,
+    last_status: u16,
+    /// Redirects followed.
+    hops: u32,
+    /// When the first request started.
+    start: Timestamp,
+    /// When the last request ended (its start plus its total time).
+    end: Timestamp,
+}
+
+/// Redirect chains followed by [`Sink::transaction`], bounded.
+#[derive(Debug, Default)]
+struct RedirectTally {
+    /// At most [`MAX_CHAINS`], in order of their first redirect.
+    chains: Vec<Chain>,
+    /// Chains beyond [`MAX_CHAINS`].
+    dropped: u64,
+    /// The last [`MAX_REDIRECT_SOURCES`] 3xx transactions: id and URL.
+    sources: VecDeque<(u64, String)>,
+}
+
+impl RedirectTally {
+    fn add(&mut self, t: &Transaction) {
+        if (300..400).contains(&t.status()) {
+            if self.sources.len() >= MAX_REDIRECT_SOURCES {
+                self.sources.pop_front();
+            }
+            self.sources.push_back((t.id, t.url.clone()));
+        }
+        let Some(link) = &t.redirect else { return };
+        let total = i64::try_from(t.timings.total()).unwrap_or(i64::MAX);
+        let end = Timestamp(t.start.0.saturating_add(total));
+        if let Some(c) = self.chains.iter_mut().find(|c| c.last_id == link.from) {
+            c.last_id = t.id;
+            c.last_url = t.url.clone();
+            c.last_status = t.status();
+            c.hops = link.hops.max(c.hops.saturating_add(1));
+            c.end = end;
+            return;
+        }
+        if self.chains.len() >= MAX_CHAINS {
+            // A chain continuing one that was not kept is not counted again.
+            if link.hops <= 1 {
+                self.dropped = self.dropped.saturating_add(1);
+            }
+            return;
+        }
+        let first = (link.hops <= 1)
+            .then(|| self.sources.iter().find(|(id, _)| *id == link.from))
+            .flatten();
+        self.chains.push(Chain {
+            first_id: (link.hops <= 1).then_some(link.from),
+            first_url: first.map(|(_, url)| url.clone()),
+            last_id: t.id,
+            last_url: t.url.clone(),
+            last_status: t.status(),
+            hops: link.hops.max(1),
+            start: link.chain_start,
+            end,
+        });
+    }
+}
+
 /// Writes the human report (see the module documentation).
 pub struct TerminalReport<W> {
     out: W,
@@ -416,6 +729,9 @@ pub struct TerminalReport<W> {
     origin: Option<Timestamp>,
     header_written: bool,
     tls: TlsTally,
+    http2: Http2Tally,
+    dns: DnsTally,
+    redirects: RedirectTally,
 }
 
 impl<W: Write> TerminalReport<W> {
@@ -427,6 +743,9 @@ impl<W: Write> TerminalReport<W> {
             origin: None,
             header_written: false,
             tls: TlsTally::default(),
+            http2: Http2Tally::default(),
+            dns: DnsTally::default(),
+            redirects: RedirectTally::default(),
         }
     }
 
@@ -491,12 +810,25 @@ impl<W: Write> TerminalReport<W> {
             line.push(' ');
             line.push_str(&self.paint(DIM, if color { "↻" } else { "R" }));
         }
+        if let Some(link) = &t.redirect {
+            line.push(' ');
+            let text = format!("{}#{}", if color { "↪" } else { "<-" }, link.from);
+            line.push_str(&self.paint("36", &text));
+        }
         match &t.tunnel {
             Some(Tunnel::Connect) => line.push_str(" tunnel:connect"),
             Some(Tunnel::Upgrade { protocol }) => {
-                let _ = write!(line, " tunnel:{protocol}");
+                let _ = write!(line, " tunnel:{}", clean(protocol));
             }
             None => {}
+        }
+        if let Some(code) = t.grpc.as_ref().and_then(|g| g.status).filter(|c| *c != 0) {
+            let mut text = format!("grpc {code}");
+            if let Some(name) = grpc_status_name(code) {
+                let _ = write!(text, " {name}");
+            }
+            line.push(' ');
+            line.push_str(&self.paint("31", &text));
         }
         if !t.incomplete.is_empty() {
             let mut reasons: Vec<&str> =
@@ -604,6 +936,10 @@ impl<W: Write> TerminalReport<W> {
             "{} reused connection",
             if color { "↻" } else { "R" }
         ));
+        legend.push(format!(
+            "{}#N redirected from #N",
+            if color { "↪" } else { "<-" }
+        ));
         legend.push("! incomplete".to_owned());
         self.field("Legend", &legend.join("  "))
     }
@@ -665,6 +1001,7 @@ impl<W: Write> TerminalReport<W> {
                     phases.push(format!("{name} {}", ms(v)));
                 }
             }
+            // The TLS handshake is part of connect; without connect, of what precedes it.
             if let (Some(ssl), Some(last)) = (t.ssl, phases.last_mut()) {
                 let _ = write!(last, " (tls {})", ms(ssl));
             }
@@ -843,6 +1180,193 @@ impl<W: Write> TerminalReport<W> {
             bytes(c.bytes[1]),
         );
         writeln!(self.out, "      {}", self.paint(DIM, &text))
+    }
+
+    /// The redirect chains: nothing when no request followed a redirect.
+    fn redirect_section(&mut self) -> io::Result<()> {
+        let tally = std::mem::take(&mut self.redirects);
+        if tally.chains.is_empty() && tally.dropped == 0 {
+            return Ok(());
+        }
+        let total = (tally.chains.len() as u64).saturating_add(tally.dropped);
+        self.section(&format!("Redirect chains: {total}"))?;
+        let uw = (self.width().saturating_sub(50) / 2).max(MIN_URL_COLUMNS);
+        for c in &tally.chains {
+            let first_id = c
+                .first_id
+                .map_or_else(|| "?".to_owned(), |id| format!("#{id}"));
+            let status = match c.last_status {
+                0 => "---".to_owned(),
+                s => s.to_string(),
+            };
+            let first_url = c
+                .first_url
+                .as_deref()
+                .map_or_else(|| "(unknown)".to_owned(), |u| fit(u, uw));
+            writeln!(
+                self.out,
+                "  {:>7}  {:<11} {first_id} -> #{} {}  {first_url} -> {}",
+                duration(c.end.since(c.start)),
+                plural(u64::from(c.hops), "redirect"),
+                c.last_id,
+                self.paint(status_color(c.last_status), &status),
+                fit(&c.last_url, uw),
+            )?;
+        }
+        if tally.dropped > 0 {
+            writeln!(self.out, "  … {} more", tally.dropped)?;
+        }
+        Ok(())
+    }
+
+    /// The HTTP/2 connections: nothing when there were none.
+    fn http2_section(&mut self) -> io::Result<()> {
+        let tally = std::mem::take(&mut self.http2);
+        if tally.connections == 0 {
+            return Ok(());
+        }
+        self.section(&format!(
+            "HTTP/2 connections: {} ({} over TLS, {} cleartext)",
+            tally.connections,
+            tally.connections.saturating_sub(tally.cleartext),
+            tally.cleartext
+        ))?;
+        let head = format!(
+            "  {:<6} {:<22} {:<7} {:>5} {:>7} {:>4} {:>5} {:>6} {:>6} {:>6} {:>7}  goaway",
+            "conn",
+            "server",
+            "kind",
+            "txns",
+            "streams",
+            "max",
+            "mean",
+            "stalls",
+            "resets",
+            "pushes",
+            "hdr err"
+        );
+        writeln!(self.out, "{}", self.paint(DIM, &head))?;
+        for row in &tally.rows {
+            let h = &row.info;
+            let goaway = h.goaway.as_deref().map_or_else(|| "-".to_owned(), clean);
+            let line = format!(
+                "  {:<6} {:<22} {:<7} {:>5} {:>7} {:>4} {:>5.1} {:>6} {:>6} {:>6} {:>7}  {goaway}",
+                format!("#{}", row.id),
+                fit(&row.server.to_string(), 22),
+                fit(&row.kind, 7),
+                row.transactions,
+                h.streams,
+                h.max_concurrent,
+                h.mean_concurrent,
+                h.flow_control_stalls,
+                h.resets,
+                h.pushes,
+                h.header_errors,
+            );
+            writeln!(self.out, "{line}")?;
+        }
+        let more = tally.connections.saturating_sub(tally.rows.len() as u64);
+        if more > 0 {
+            writeln!(self.out, "  … {more} more")?;
+        }
+        let totals = format!(
+            "{}, {}, {}, {} GOAWAY, {}, {}",
+            plural(tally.streams, "stream"),
+            plural(tally.stalls, "flow-control stall"),
+            plural(tally.resets, "reset"),
+            tally.goaways,
+            counted(tally.pushes, "push", "pushes"),
+            plural(tally.header_errors, "header error"),
+        );
+        self.field("Totals", &totals)
+    }
+
+    /// The DNS section: nothing when no lookup or DNS message was seen.
+    fn dns_section(&mut self, st: &DnsStats) -> io::Result<()> {
+        let tally = std::mem::take(&mut self.dns);
+        if tally.lookups == 0 && st.messages == 0 && st.queries == 0 {
+            return Ok(());
+        }
+        self.section(&format!("DNS lookups: {}", tally.lookups))?;
+        if st.messages > 0 || st.queries > 0 {
+            self.field(
+                "Messages",
+                &format!(
+                    "{}, {}, {}",
+                    plural(st.messages, "message"),
+                    counted(st.queries, "query", "queries"),
+                    plural(st.responses, "response")
+                ),
+            )?;
+        }
+        let mut outcomes = Vec::new();
+        for (o, n) in DNS_OUTCOMES.iter().zip(tally.outcomes) {
+            if n > 0 {
+                let (label, code) = dns_outcome_label(*o);
+                outcomes.push(self.paint(code, &format!("{label} {n}")));
+            }
+        }
+        self.field("Outcomes", &none_if_empty(outcomes.join(", ")))?;
+        let retries = tally.retries.max(st.retries);
+        if retries > 0 {
+            self.field(
+                "Retries",
+                &format!(
+                    "{retries} ({} asked more than once)",
+                    plural(tally.retried, "lookup")
+                ),
+            )?;
+        }
+        if !tally.slowest.is_empty() {
+            let head = format!(
+                "  {:<HOST_COLUMNS$} {:<6} {:>8} {:>8}  answers",
+                "slowest lookups", "type", "time", "attempts"
+            );
+            writeln!(self.out, "{}", self.paint(DIM, &head))?;
+            let aw = self
+                .width()
+                .saturating_sub(HOST_COLUMNS + 30)
+                .max(MIN_URL_COLUMNS);
+            for l in &tally.slowest {
+                let time = dns_nanos(l).map_or_else(|| "-".to_owned(), duration);
+                let answers = if !l.answers.is_empty() {
+                    fit(&l.answers.join(", "), aw)
+                } else if l.outcome == DnsOutcome::Answered {
+                    format!(
+                        "none ({})",
+                        l.rcode
+                            .as_deref()
+                            .map_or_else(|| "NOERROR".to_owned(), clean)
+                    )
+                } else {
+                    let (label, code) = dns_outcome_label(l.outcome);
+                    self.paint(code, label)
+                };
+                writeln!(
+                    self.out,
+                    "  {:<HOST_COLUMNS$} {:<6} {time:>8} {:>8}  {answers}",
+                    fit(&l.name, HOST_COLUMNS),
+                    fit(&l.qtype, 6),
+                    l.attempts,
+                )?;
+            }
+        }
+        let repeated: Vec<String> = tally
+            .repeated()
+            .iter()
+            .map(|((name, qtype), n)| format!("{} {} {n}", clean(name), clean(qtype)))
+            .collect();
+        if !repeated.is_empty() {
+            let mut text = repeated.join(", ");
+            if tally.untracked > 0 {
+                let _ = write!(
+                    text,
+                    " (counted for the first {MAX_DNS_NAMES} names and types only)"
+                );
+            }
+            self.field("Repeated", &text)?;
+        }
+        Ok(())
     }
 
     fn losses(&mut self, r: &Report) -> io::Result<()> {
@@ -1062,6 +1586,33 @@ fn loss_lines(s: &Stats) -> Vec<(&'static str, String)> {
             plural(tls.keylog_malformed, "key log line")
         ),
     );
+    let dns = &s.dns;
+    let last = dns
+        .last_error
+        .as_deref()
+        .map(|e| format!(" (last: {})", clean(e)))
+        .unwrap_or_default();
+    add(
+        "dns",
+        dns.malformed,
+        format!("{} malformed{last}", plural(dns.malformed, "DNS message")),
+    );
+    add(
+        "dns",
+        dns.unmatched_responses,
+        format!(
+            "{} matched no query",
+            plural(dns.unmatched_responses, "response")
+        ),
+    );
+    add(
+        "dns",
+        dns.evicted,
+        format!(
+            "{} given up early: too many pending",
+            plural(dns.evicted, "lookup")
+        ),
+    );
     out
 }
 
@@ -1075,12 +1626,19 @@ impl<W: Write> Sink for TerminalReport<W> {
         self.header()?;
         let origin = *self.origin.get_or_insert(t.start);
         let t = prepare(t, &self.opts);
+        self.redirects.add(&t);
         let line = self.line(&t, origin);
         writeln!(self.out, "{line}")
     }
 
     fn connection(&mut self, c: &ConnectionRecord) -> io::Result<()> {
         self.tls.add(c);
+        self.http2.add(c);
+        Ok(())
+    }
+
+    fn dns(&mut self, lookup: &DnsLookup) -> io::Result<()> {
+        self.dns.add(lookup);
         Ok(())
     }
 
@@ -1090,7 +1648,10 @@ impl<W: Write> Sink for TerminalReport<W> {
         self.hosts(&report.summary)?;
         self.slowest(&report.summary)?;
         self.incomplete(&report.summary)?;
+        self.redirect_section()?;
         self.tls_section(&report.stats.tls)?;
+        self.http2_section()?;
+        self.dns_section(&report.stats.dns)?;
         self.losses(&report)?;
         self.out.flush()
     }
@@ -1100,7 +1661,8 @@ impl<W: Write> Sink for TerminalReport<W> {
 mod tests {
     use super::*;
     use crate::fixtures::{
-        get, nokeys_connection, tls13, tls_connection, tls_get, unanswered, MS, T0,
+        dns_answered, dns_timed_out, get, h2_connection, h2_grpc, h2c_connection,
+        nokeys_connection, redirect_pair, tls13, tls_connection, tls_get, unanswered, MS, T0,
     };
     use crate::SummaryBuilder;
     use model::{Header, Incomplete, TlsInfo};
@@ -1113,6 +1675,17 @@ mod tests {
     fn render_with(
         ts: &[Transaction],
         cs: &[ConnectionRecord],
+        stats: Stats,
+        opts: RenderOptions,
+    ) -> String {
+        render_all(ts, cs, &[], stats, opts)
+    }
+
+    /// [`render_with`], passing `lookups` first.
+    fn render_all(
+        ts: &[Transaction],
+        cs: &[ConnectionRecord],
+        lookups: &[DnsLookup],
         stats: Stats,
         opts: RenderOptions,
     ) -> String {
@@ -1129,6 +1702,9 @@ mod tests {
         let mut buf = Vec::new();
         let mut w = TerminalReport::new(&mut buf, opts);
         w.start(Timestamp(T0)).unwrap();
+        for l in lookups {
+            w.dns(l).unwrap();
+        }
         for t in ts {
             w.transaction(t).unwrap();
             for c in cs.iter().filter(|c| c.id == t.connection) {
@@ -1189,8 +1765,30 @@ mod tests {
         ]
     }
 
+    /// [`sample`], then a redirect (6 -> 7, 7 with a DNS lookup over TLS) and a gRPC call.
+    fn golden_sample() -> Vec<Transaction> {
+        let mut ts = sample();
+        let [from, mut to] = redirect_pair(6, 2_300);
+        to.dns = Some(dns_answered());
+        to.tls = Some(tls13());
+        to.timings.dns = Some(12 * MS);
+        to.timings.ssl = Some(10 * MS);
+        ts.extend([from, to, h2_grpc(8, 2_450)]);
+        ts
+    }
+
     fn sample_connections() -> Vec<ConnectionRecord> {
         vec![tls_connection(), nokeys_connection()]
+    }
+
+    fn golden_connections() -> Vec<ConnectionRecord> {
+        let mut cs = sample_connections();
+        cs.extend([h2_connection(), h2c_connection()]);
+        cs
+    }
+
+    fn golden_lookups() -> Vec<DnsLookup> {
+        vec![dns_answered(), dns_timed_out(), dns_answered()]
     }
 
     fn sample_stats() -> Stats {
@@ -1209,43 +1807,60 @@ mod tests {
         s.tls.no_keys = 1;
         s.tls.keylog_lines = 3;
         s.tls.keylog_sessions = 1;
+        s.dns.messages = 6;
+        s.dns.queries = 4;
+        s.dns.responses = 2;
+        s.dns.retries = 1;
+        s.dns.timeouts = 1;
+        s.dns.malformed = 1;
+        s.dns.last_error = Some("label longer than 63 octets".into());
         s
     }
 
-    const GOLDEN: &str = "      start method  code  url                                   protocol           wire    size    time phases
-    +0.000s GET      200  http://example.com…&token=[redacted]  HTTP/1.1        1.32 kB 4.00 kB 80.1 ms [---.......##]
-    +0.100s GET      200  http://example.com…&token=[redacted]  HTTP/1.1        1.32 kB 4.00 kB 60.1 ms [..........##] R
-    +1.234s GET      404  https://cdn.exampl…e/file/app.min.js  HTTP/1.0+TLS1.2 2.50 MB 2.50 MB  1.53 s [..##########] !response_gap
-    +2.000s POST     ---  http://api.example.org/v1/items       HTTP/1.1          420 B       - 6.00 ms [---------->>] !no_response
-    +2.200s GET      200  https://secure.example.com/account    HTTP/1.1+TLS1.3 1.32 kB 4.00 kB 71.0 ms [--=====...##]
+    const GOLDEN: &str = "      start method  code  url                               protocol               wire    size    time phases
+    +0.000s GET      200  http://example.c…oken=[redacted]  HTTP/1.1            1.32 kB 4.00 kB 80.1 ms [---.......##]
+    +0.100s GET      200  http://example.c…oken=[redacted]  HTTP/1.1            1.32 kB 4.00 kB 60.1 ms [..........##] R
+    +1.234s GET      404  https://cdn.exam…file/app.min.js  HTTP/1.0+TLS1.2     2.50 MB 2.50 MB  1.53 s [..##########] !response_gap
+    +2.000s POST     ---  http://api.example.org/v1/items   HTTP/1.1              420 B       - 6.00 ms [---------->>] !no_response
+    +2.200s GET      200  https://secure.e…ple.com/account  HTTP/1.1+TLS1.3     1.32 kB 4.00 kB 71.0 ms [--=====...##]
+    +2.300s GET      301  http://example.com/old            HTTP/1.1              320 B     0 B 80.1 ms [---.......##]
+    +2.400s GET      200  https://example.com/new           HTTP/1.1+TLS1.3     1.32 kB 4.00 kB 92.1 ms [~~-=.......#] <-#6
+    +2.450s POST     200  https://grpc.exa…reeter/SayHello  HTTP/2+TLS1.3 s3      341 B     0 B 18.0 ms [>..........#] R grpc 14 UNAVAILABLE
 
 Summary
   Input        capture.pcap
   Capture      2024-02-29T12:34:56.000Z to 2024-02-29T12:34:58.500Z (2.50 s)
-  Requests     5 (2 incomplete)
-  Bytes        sent 900 B, received 2.50 MB, decoded 2.51 MB
-  Connections  4 connections, 1 of 5 requests on reused connections (20%)
-  Protocols    HTTP/1.1 4, HTTP/1.0 1
-  TLS          2 of 5 requests: TLS 1.2 1, TLS 1.3 1
-  Statuses     2xx 3, 4xx 1, no response 1
-  Legend       - connect  = tls  > send  . wait  # receive  R reused connection  ! incomplete
+  Requests     8 (2 incomplete)
+  Bytes        sent 1.28 kB, received 2.51 MB, decoded 2.52 MB
+  Connections  6 connections, 2 of 8 requests on reused connections (25%)
+  Protocols    HTTP/1.1 6, HTTP/1.0 1, HTTP/2 1
+  TLS          4 of 8 requests: TLS 1.3 3, TLS 1.2 1
+  Statuses     2xx 5, 3xx 1, 4xx 1, no response 1
+  Legend       ~ dns  - connect  = tls  > send  . wait  # receive  R reused connection  <-#N redirected from #N  ! incomplete
 
 Hosts
   host                           requests  conns  reused  transfer   decoded
-  example.com                           2      1       1   2.64 kB   8.00 kB
+  example.com                           4      3       1   4.28 kB   12.0 kB
   api.example.org                       1      1       0     420 B       0 B
   cdn.example.net                       1      1       0   2.50 MB   2.50 MB
+  grpc.example.com                      1      0       1     341 B       0 B
   secure.example.com                    1      1       0   1.32 kB   4.00 kB
 
 Slowest requests
    1.53 s  #3 GET 404 https://cdn.example.net/assets/a/very/long/path/to/some/file/app.min.js
            dns 2.0, connect 30.0 (tls 20.0), send 1.0, wait 300.0, receive 1200.0 ms
+  92.1 ms  #7 GET 200 https://example.com/new
+           dns 12.0, connect 20.0 (tls 10.0), send 0.100, wait 50.0, receive 10.0 ms
   80.1 ms  #1 GET 200 http://example.com/index.html?q=rust&token=[redacted]
+           connect 20.0, send 0.100, wait 50.0, receive 10.0 ms
+  80.1 ms  #6 GET 301 http://example.com/old
            connect 20.0, send 0.100, wait 50.0, receive 10.0 ms
   71.0 ms  #5 GET 200 https://secure.example.com/account
            connect 40.0 (tls 30.0), send 1.0, wait 20.0, receive 10.0 ms
   60.1 ms  #2 GET 200 http://example.com/index.html?q=rust&token=[redacted]
            send 0.100, wait 50.0, receive 10.0 ms
+  18.0 ms  #8 POST 200 https://grpc.example.com/helloworld.Greeter/SayHello
+           send 1.0, wait 15.0, receive 2.0 ms
   6.00 ms  #4 POST --- http://api.example.org/v1/items
            connect 5.0, send 1.0 ms
 
@@ -1253,16 +1868,35 @@ Incomplete transactions: 2
   response_gap              1
   no_response               1
 
-TLS connections: 2
+Redirect chains: 1
+   192 ms  1 redirect  #6 -> #7 200  http://example.com/old -> https://example.com/new
+
+TLS connections: 3
   version  cipher suite                                   conns
-  TLS 1.3  TLS_AES_128_GCM_SHA256                             1
+  TLS 1.3  TLS_AES_128_GCM_SHA256                             2
   TLS 1.3  TLS_AES_256_GCM_SHA384                             1
-  Decryption   decrypted 1, no keys 1
+  Decryption   decrypted 2, no keys 1
   Key log      3 lines, 1 session
 
 TLS connections without transactions: 1 (largest first)
   #7 10.0.0.1:40007 -> 198.51.100.7:443  sni hidden.example.org  TLS 1.3 TLS_AES_256_GCM_SHA384  no keys
       sent 12 records (4.20 kB), received 30 records (88.0 kB), handshake 35.0 ms, first data after 45.0 ms
+
+HTTP/2 connections: 2 (1 over TLS, 1 cleartext)
+  conn   server                 kind     txns streams  max  mean stalls resets pushes hdr err  goaway
+  #10    192.0.2.10:8080        h2c         0       4    3   2.2      0      0      0       2  -
+  #9     203.0.113.9:443        TLS 1.3     2       2    2   1.5      1      1      0       0  last_stream_id=3 error=NO_ERROR
+  Totals       6 streams, 1 flow-control stall, 1 reset, 1 GOAWAY, 0 pushes, 2 header errors
+
+DNS lookups: 3
+  Messages     6 messages, 4 queries, 2 responses
+  Outcomes     answered 2, timed out 1
+  Retries      1 (1 lookup asked more than once)
+  slowest lookups                type       time attempts  answers
+  slow.example.org               AAAA          -        2  timed out
+  example.com                    A       12.0 ms        1  A 93.184.216.34
+  example.com                    A       12.0 ms        1  A 93.184.216.34
+  Repeated     example.com A 2
 
 Losses and anomalies
   capture  2 packets cut short by the snap length (3.00 kB not captured)
@@ -1271,6 +1905,7 @@ Losses and anomalies
   tcp      4 segments retransmitted
   http     1 resync (12 B skipped)
   tls      1 connection not decrypted: no keys in the key log
+  dns      1 DNS message malformed (last: label longer than 63 octets)
   warning  2 packets had a bad checksum
 ";
 
@@ -1280,7 +1915,16 @@ Losses and anomalies
             width: 120,
             ..RenderOptions::default()
         };
-        let out = render_with(&sample(), &sample_connections(), sample_stats(), opts);
+        let out = render_all(
+            &golden_sample(),
+            &golden_connections(),
+            &golden_lookups(),
+            sample_stats(),
+            opts,
+        );
+        if out != GOLDEN {
+            println!("{out}");
+        }
         assert_eq!(out, GOLDEN);
     }
 
@@ -1372,7 +2016,18 @@ Losses and anomalies
             wait: Some(2 * MS),
             ..Timings::default()
         };
-        assert_eq!(bar(&t, false), "[----====....]");
+        assert_eq!(bar(&t, false), "[~~--====....]");
+        let t = Timings {
+            blocked: Some(MS),
+            dns: Some(2 * MS),
+            connect: Some(MS),
+            ..Timings::default()
+        };
+        assert_eq!(
+            bar(&t, false),
+            "[~~~~~~------]",
+            "blocked counts as connect"
+        );
         // An ssl longer than connect (inconsistent input) cannot overflow the bar.
         let t = Timings {
             connect: Some(MS),
@@ -1405,8 +2060,16 @@ Losses and anomalies
         s.tls.errors = 1;
         s.tls.keylog_malformed = 2;
         s.tls.keylog_error = Some("line 3: bad\x1b[31m hex".into());
+        s.dns.malformed = 1;
+        s.dns.unmatched_responses = 2;
+        s.dns.evicted = 3;
         let lines = loss_lines(&s);
-        assert_eq!(lines.len(), 23);
+        assert_eq!(lines.len(), 26);
+        assert!(lines.contains(&("dns", "2 responses matched no query".to_owned())));
+        assert!(lines.contains(&(
+            "dns",
+            "3 lookups given up early: too many pending".to_owned()
+        )));
         assert!(lines.contains(&(
             "tls",
             "2 key log lines malformed (last: line 3: bad\u{fffd}[31m hex)".to_owned()
@@ -1549,5 +2212,271 @@ Losses and anomalies
         let line = r.line(&tls_get(1, 0), Timestamp(T0));
         assert!(line.contains("\x1b[36m█████\x1b[0m"), "{line}");
         assert!(line.contains("HTTP/1.1+TLS1.3"));
+    }
+
+    fn plain() -> TerminalReport<Vec<u8>> {
+        TerminalReport::new(Vec::new(), RenderOptions::default())
+    }
+
+    fn coloured() -> TerminalReport<Vec<u8>> {
+        TerminalReport::new(
+            Vec::new(),
+            RenderOptions {
+                color: true,
+                ..RenderOptions::default()
+            },
+        )
+    }
+
+    #[test]
+    fn http2_line_shows_protocol_stream_and_grpc_status() {
+        let t = h2_grpc(1, 0);
+        assert_eq!(protocol_label(&t), "HTTP/2+TLS1.3 s3");
+        let line = plain().line(&t, Timestamp(T0));
+        assert!(line.contains(" HTTP/2+TLS1.3 s3    "), "{line}");
+        assert!(line.ends_with("] R grpc 14 UNAVAILABLE"), "{line}");
+        // h2c: no TLS version; a long stream id is kept whole.
+        let mut t = h2_grpc(1, 0);
+        t.tls = None;
+        t.stream = Some(2_147_483_647);
+        assert_eq!(protocol_label(&t), "HTTP/2 s2147483647");
+        t.tls = Some(tls13());
+        let label = protocol_label(&t);
+        assert_eq!(label, "HTT…1.3 s2147483647");
+        assert_eq!(label.chars().count(), PROTOCOL_COLUMNS);
+        // No marker for OK or a missing status; a number without a name for unknown codes.
+        let mut t = h2_grpc(1, 0);
+        t.grpc.as_mut().unwrap().status = Some(0);
+        assert!(!plain().line(&t, Timestamp(T0)).contains("grpc"));
+        t.grpc.as_mut().unwrap().status = None;
+        assert!(!plain().line(&t, Timestamp(T0)).contains("grpc"));
+        t.grpc.as_mut().unwrap().status = Some(99);
+        assert!(plain().line(&t, Timestamp(T0)).ends_with(" grpc 99"));
+        t.grpc.as_mut().unwrap().status = Some(4);
+        let line = coloured().line(&t, Timestamp(T0));
+        assert!(
+            line.contains("\x1b[31mgrpc 4 DEADLINE_EXCEEDED\x1b[0m"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn redirect_marker_and_colour_dns_phase() {
+        let [_, mut to] = redirect_pair(4, 0);
+        to.timings.dns = Some(20 * MS);
+        let line = plain().line(&to, Timestamp(T0));
+        assert!(line.ends_with("[~~~--......#] <-#4"), "{line}");
+        let line = coloured().line(&to, Timestamp(T0));
+        assert!(line.contains("\x1b[36m↪#4\x1b[0m"), "{line}");
+        assert!(line.contains("\x1b[90m███\x1b[0m"), "{line}");
+        let out = render(&[to], Stats::default(), RenderOptions::default());
+        assert!(out.contains(
+            "  Legend       ~ dns  - connect  = tls  > send  . wait  # receive  \
+             R reused connection  <-#N redirected from #N  ! incomplete\n"
+        ));
+        assert!(out.contains("\n           dns 20.0, connect 20.0, send 0.100, wait 50.0, "));
+    }
+
+    /// A redirect from `from` (of `hops` so far) to transaction `id`, `offset_ms` after T0.
+    fn hop(id: u64, from: u64, hops: u32, offset_ms: i64, url: &str, status: u16) -> Transaction {
+        let mut t = get(id, 0, offset_ms);
+        t.url = url.into();
+        t.response.as_mut().unwrap().status = status;
+        t.redirect = Some(model::RedirectLink {
+            from,
+            hops,
+            chain_start: Timestamp(T0),
+        });
+        t
+    }
+
+    #[test]
+    fn redirect_chains_grow_and_are_bounded() {
+        let [first, second] = redirect_pair(1, 0);
+        let mut second = second;
+        second.response.as_mut().unwrap().status = 302;
+        // 1 -> 2 -> 3, an unrelated request, and a chain whose first request was not seen.
+        let ts = vec![
+            first,
+            second,
+            get(10, 0, 150),
+            hop(3, 2, 2, 200, "https://example.com/final", 200),
+            hop(5, 4, 3, 400, "http://late.example/x?token=abc", 404),
+        ];
+        let wide = RenderOptions {
+            width: 140,
+            ..RenderOptions::default()
+        };
+        let out = render(&ts, Stats::default(), wide);
+        assert!(
+            out.contains(
+                "\nRedirect chains: 2\n   \
+             280 ms  2 redirects #1 -> #3 200  http://example.com/old -> \
+             https://example.com/final\n   \
+             480 ms  3 redirects ? -> #5 404  (unknown) -> \
+             http://late.example/x?token=[redacted]\n\n"
+            ),
+            "{out}"
+        );
+        let mut ts = Vec::new();
+        for i in 0..(MAX_CHAINS as u64 + 7) {
+            ts.push(hop(1_000 + i, i, 1, 0, "http://a/", 200));
+        }
+        // A hop continuing a chain that was not kept is not counted again.
+        ts.push(hop(
+            5_000,
+            1_000 + MAX_CHAINS as u64 + 1,
+            2,
+            0,
+            "http://b/",
+            200,
+        ));
+        // Continuing a kept chain still works when the table is full.
+        ts.push(hop(5_001, 1_000, 2, 0, "http://c/", 200));
+        let out = render(&ts, Stats::default(), RenderOptions::default());
+        assert!(out.contains(&format!("\nRedirect chains: {}\n", MAX_CHAINS + 7)));
+        assert!(out.contains("\n  … 7 more\n"));
+        assert!(
+            out.contains("\n  80.1 ms  2 redirects #0 -> #5001 200  (unknown) -> http://c/\n"),
+            "{out}"
+        );
+        assert!(
+            !render(&[get(1, 0, 0)], Stats::default(), RenderOptions::default())
+                .contains("Redirect")
+        );
+    }
+
+    #[test]
+    fn http2_section_is_bounded_and_h2c_keeps_tls_section_away() {
+        let out = render_with(
+            &[],
+            &[h2c_connection()],
+            Stats::default(),
+            RenderOptions::default(),
+        );
+        assert!(!out.contains("TLS connections"), "{out}");
+        assert!(out.contains("\nHTTP/2 connections: 1 (0 over TLS, 1 cleartext)\n"));
+        assert!(out.contains(
+            "\n  #10    192.0.2.10:8080        h2c         0       4    3   2.2      0      0      \
+             0       2  -\n"
+        ), "{out}");
+        let mut cs = Vec::new();
+        for i in 0..(MAX_H2_ROWS as u64 + 5) {
+            let mut c = h2_connection();
+            c.id = model::ConnectionId(100 + i);
+            c.http2.as_mut().unwrap().streams = i % 9;
+            c.http2.as_mut().unwrap().goaway = Some("last_stream_id=1 error=\x1b[2J".into());
+            cs.push(c);
+        }
+        let out = render_with(&[], &cs, Stats::default(), RenderOptions::default());
+        assert!(out.contains("\nHTTP/2 connections: 25 (25 over TLS, 0 cleartext)\n"));
+        assert_eq!(out.matches("error=\u{fffd}[2J\n").count(), MAX_H2_ROWS);
+        assert!(!out.contains('\x1b'));
+        assert!(out.contains("\n  … 5 more\n"));
+        // Most streams first, earlier first on ties: 8 streams for i = 8, 17.
+        let a = out.find("\n  #108 ").unwrap();
+        let b = out.find("\n  #117 ").unwrap();
+        let c = out.find("\n  #107 ").unwrap();
+        assert!(a < b && b < c);
+        assert!(!out.contains("#100 ") && !out.contains("#109 "));
+        assert!(out.contains(
+            "  Totals       93 streams, 25 flow-control stalls, 25 resets, 25 GOAWAY, 0 pushes, \
+             0 header errors\n"
+        ), "{out}");
+    }
+
+    fn lookup(name: &str, qtype: &str, ms_taken: Option<i64>, outcome: DnsOutcome) -> DnsLookup {
+        DnsLookup {
+            name: name.into(),
+            qtype: qtype.into(),
+            end: ms_taken.map(|m| Timestamp(T0 + m * MS as i64)),
+            outcome,
+            answers: if outcome == DnsOutcome::Answered {
+                dns_answered().answers
+            } else {
+                vec![]
+            },
+            ..dns_answered()
+        }
+    }
+
+    #[test]
+    fn dns_section_outcomes_slowest_and_repeats() {
+        let mut ls = vec![
+            dns_answered(),
+            dns_timed_out(),
+            lookup("a.test", "A", Some(3), DnsOutcome::NxDomain),
+            lookup("b.test", "A", Some(40), DnsOutcome::ServFail),
+            lookup("c.test", "MX", Some(1), DnsOutcome::OtherError),
+            lookup("d.test", "A", None, DnsOutcome::NoAnswerSeen),
+            lookup("e.test", "HTTPS", Some(15), DnsOutcome::Answered),
+        ];
+        ls[6].answers = vec![];
+        for _ in 0..3 {
+            ls.push(lookup("a.test", "A", Some(2), DnsOutcome::NxDomain));
+        }
+        ls.push(lookup("a.test", "AAAA", Some(2), DnsOutcome::NxDomain));
+        ls.push(dns_answered());
+        let out = render_all(&[], &[], &ls, Stats::default(), RenderOptions::default());
+        assert!(out.contains("\nDNS lookups: 12\n"), "{out}");
+        assert!(out.contains(
+            "  Outcomes     answered 3, NXDOMAIN 5, SERVFAIL 1, other error 1, timed out 1, \
+             no answer seen 1\n"
+        ));
+        assert!(out.contains("  Retries      1 (1 lookup asked more than once)\n"));
+        let slowest = "  slowest lookups                type       time attempts  answers
+  slow.example.org               AAAA          -        2  timed out
+  d.test                         A             -        1  no answer seen
+  b.test                         A       40.0 ms        1  SERVFAIL
+  e.test                         HTTPS   15.0 ms        1  none (NOERROR)
+  example.com                    A       12.0 ms        1  A 93.184.216.34
+  Repeated     a.test A 4, example.com A 2
+";
+        assert!(out.contains(slowest), "{out}");
+        assert!(!out.contains("Messages"));
+        // Counters for at most MAX_DNS_NAMES pairs.
+        let mut ls: Vec<DnsLookup> = (0..MAX_DNS_NAMES + 10)
+            .map(|i| lookup(&format!("n{i}.test"), "A", Some(1), DnsOutcome::Answered))
+            .collect();
+        ls.push(ls[0].clone());
+        ls.push(ls[MAX_DNS_NAMES + 1].clone());
+        let mut r = plain();
+        for l in &ls {
+            r.dns(l).unwrap();
+        }
+        assert_eq!(r.dns.names.len(), MAX_DNS_NAMES);
+        assert_eq!(r.dns.untracked, 11);
+        assert_eq!(r.dns.slowest.len(), DNS_TOP);
+        let out = render_all(&[], &[], &ls, Stats::default(), RenderOptions::default());
+        assert!(out.contains(
+            "  Repeated     n0.test A 2 (counted for the first 1024 names and types only)\n"
+        ));
+        // Nothing about DNS without lookups or messages; counters alone make a section.
+        assert!(!render(&[], Stats::default(), RenderOptions::default()).contains("DNS"));
+        let mut s = Stats::default();
+        s.dns.messages = 3;
+        s.dns.queries = 1;
+        s.dns.responses = 1;
+        let out = render(&[], s, RenderOptions::default());
+        assert!(out.contains(
+            "\nDNS lookups: 0\n  Messages     3 messages, 1 query, 1 response\n  Outcomes     none\n"
+        ), "{out}");
+    }
+
+    #[test]
+    fn dns_text_from_the_capture_is_sanitised() {
+        let mut l = dns_answered();
+        l.name = "evil\x1b[2J.test".into();
+        l.qtype = "A\x07".into();
+        l.answers = vec!["TXT \x1b]0;x\x07".into()];
+        let out = render_all(
+            &[],
+            &[],
+            &[l.clone(), l],
+            Stats::default(),
+            RenderOptions::default(),
+        );
+        assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out}");
+        assert!(out.contains("evil\u{fffd}[2J.test A\u{fffd} 2"));
     }
 }
