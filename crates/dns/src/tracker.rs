@@ -8,9 +8,10 @@
 //! port against query source port; Query ID; Query name; Query class and type". A response
 //! without a question section (FORMERR may omit it) matches on ID, addresses and ports alone.
 //!
-//! Retries: the same (client IP, name, type) asked again before an answer — with a new ID, a
-//! new source port (the TCP retry after a truncated answer), or to another server — is folded
-//! into the pending lookup: `attempts` grows, `start` stays the first attempt. A response
+//! Retries: the same (client IP, server, name, type) asked again before an answer — with a
+//! new ID or a new source port (the TCP retry after a truncated answer) — is folded into the
+//! pending lookup; the same question to another server is a lookup of its own (a resolver's
+//! fallback, or another program asking while an earlier query is still unanswered): `attempts` grows, `start` stays the first attempt. A response
 //! with `TC` set (RFC 1035 §4.1.1: "this message was truncated") is kept provisionally: a
 //! retry (normally over TCP, RFC 7766 §5) may still complete the lookup; if none comes, the
 //! truncated response is the outcome.
@@ -39,7 +40,9 @@ pub use model::DnsOutcome as Outcome;
 /// DNS counters.
 pub use model::DnsStats;
 
-type Key = (IpAddr, String, u16);
+/// Lookups are told apart by client, server, name and type: a query for the same name to
+/// another server (a resolver's fallback, or the next program asking) is a lookup of its own.
+type Key = (IpAddr, SocketAddr, String, u16);
 
 /// One query sent: what its response must match.
 #[derive(Clone, Copy, Debug)]
@@ -83,6 +86,9 @@ pub struct Tracker {
     next_generation: u64,
     now: Timestamp,
     stats: DnsStats,
+    /// The server each (client IP, name, type) was last asked, to notice a client that gave
+    /// up on one server and asked another.
+    last_server: HashMap<(IpAddr, String, u16), SocketAddr>,
 }
 
 impl Tracker {
@@ -96,6 +102,7 @@ impl Tracker {
             next_generation: 0,
             now: Timestamp(i64::MIN),
             stats: DnsStats::default(),
+            last_server: HashMap::new(),
         }
     }
 
@@ -187,7 +194,12 @@ impl Tracker {
         question: &Question,
         out: &mut impl FnMut(Lookup),
     ) {
-        let key = (attempt.client.ip(), question.name.clone(), question.qtype);
+        let key = (
+            attempt.client.ip(),
+            attempt.server,
+            question.name.clone(),
+            question.qtype,
+        );
         if let Some(p) = self.pending.get_mut(&key) {
             self.stats.retries += 1;
             p.attempts = p.attempts.saturating_add(1);
@@ -199,6 +211,20 @@ impl Tracker {
             p.remembered.push(attempt);
             self.order.push_back((ts, key, p.generation));
             return;
+        }
+        // The same question to another server while the last one is unanswered: the client
+        // stopped waiting for that one (its own timeout): it timed out.
+        let question_key = (attempt.client.ip(), question.name.clone(), question.qtype);
+        if let Some(previous) = self.last_server.insert(question_key, attempt.server) {
+            let abandoned = (key.0, previous, key.2.clone(), key.3);
+            if previous != attempt.server {
+                if let Some(p) = self.pending.remove(&abandoned) {
+                    self.emit_unanswered(abandoned, p, Outcome::TimedOut, out);
+                }
+            }
+        }
+        if self.last_server.len() > MAX_PENDING {
+            self.last_server.clear();
         }
         if self.pending.len() >= MAX_PENDING {
             self.evict_oldest(out);
@@ -251,7 +277,7 @@ impl Tracker {
                 .any(|a| a.id == msg.id && a.client == client && a.server == server)
         };
         let key = match msg.questions.first() {
-            Some(q) => Some((client.ip(), q.name.clone(), q.qtype))
+            Some(q) => Some((client.ip(), server, q.name.clone(), q.qtype))
                 .filter(|key| self.pending.get(key).is_some_and(matches)),
             None => self
                 .pending
@@ -269,7 +295,7 @@ impl Tracker {
             server,
             rcode: msg.rcode,
             answers: msg.answers.iter().map(|r| r.summary()).collect(),
-            addresses: addresses(&key.1, msg),
+            addresses: addresses(&key.2, msg),
             min_ttl: msg.answers.iter().map(|r| r.ttl).min(),
         };
         if msg.truncated {
@@ -297,7 +323,7 @@ impl Tracker {
         if outcome == Outcome::TimedOut {
             self.stats.timeouts += 1;
         }
-        let (_, name, qtype) = key;
+        let (_, _, name, qtype) = key;
         out(Lookup {
             client: p.client,
             server: p.server,
@@ -317,11 +343,12 @@ impl Tracker {
 
 /// A lookup completed by `answer`.
 fn lookup(key: Key, p: &Pending, answer: Answer) -> Lookup {
-    let (_, name, qtype) = key;
+    let (_, _, name, qtype) = key;
     let outcome = match answer.rcode {
         0 => Outcome::Answered,
         2 => Outcome::ServFail,
         3 => Outcome::NxDomain,
+        5 => Outcome::Refused,
         _ => Outcome::OtherError,
     };
     Lookup {
@@ -496,7 +523,7 @@ mod tests {
         assert_eq!(lookups[0].outcome, Outcome::NxDomain);
         assert_eq!(lookups[0].rcode.as_deref(), Some("NXDOMAIN"));
         assert_eq!(lookups[0].min_ttl, None);
-        assert_eq!(lookups[1].outcome, Outcome::OtherError);
+        assert_eq!(lookups[1].outcome, Outcome::Refused);
         assert_eq!(lookups[1].rcode.as_deref(), Some("REFUSED"));
         let mut servfail = NXDOMAIN_RESPONSE;
         servfail[3] = (servfail[3] & 0xF0) | 2;
@@ -702,5 +729,50 @@ mod tests {
         );
         let (lookups, _) = run(&[(0, true, &LOOP_QUERY), (1, false, &LOOP_RESPONSE)]);
         assert_eq!(lookups[0].min_ttl, Some(7));
+    }
+
+    #[test]
+    fn asking_another_server_times_out_the_first() {
+        let mut t = Tracker::new(5_000_000_000);
+        let client: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let dead: SocketAddr = "127.0.0.1:18112".parse().unwrap();
+        let live: SocketAddr = "127.0.0.1:18110".parse().unwrap();
+        let mut out = Vec::new();
+        let attempt = Attempt {
+            id: 1,
+            client,
+            server: dead,
+        };
+        let q = Question {
+            name: "golden.test".into(),
+            qtype: 1,
+        };
+        t.query(Timestamp(0), attempt, &q, &mut |l| out.push(l));
+        t.query(
+            Timestamp(1_000),
+            Attempt {
+                id: 2,
+                client,
+                server: dead,
+            },
+            &q,
+            &mut |l| out.push(l),
+        );
+        assert!(out.is_empty());
+        t.query(
+            Timestamp(2_000),
+            Attempt {
+                id: 3,
+                client,
+                server: live,
+            },
+            &q,
+            &mut |l| out.push(l),
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(
+            (out[0].outcome, out[0].attempts, out[0].server),
+            (Outcome::TimedOut, 2, dead)
+        );
     }
 }

@@ -57,7 +57,7 @@ fn pair_seeds_make_lookups() {
         [IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2))]
     );
     assert_eq!(seed("pair_nxdomain").lookups[0].outcome, Outcome::NxDomain);
-    assert_eq!(seed("pair_refused").lookups[0].outcome, Outcome::OtherError);
+    assert_eq!(seed("pair_refused").lookups[0].outcome, Outcome::Refused);
     let tcp = seed("tcp_a_cname");
     assert_eq!(
         tcp.lookups[0].answers,

@@ -20,18 +20,23 @@
 //! Transactions of a TLS connection are completed after the TLS layer returns, so that they
 //! carry the session's facts and the `ssl` phase.
 
+use crate::links::{Lookups, Redirects};
 use crate::timings;
 use crate::Event;
 use flow::FlowEvent;
+use http::h2::{H2Config, H2Connection};
 use http::{Detection, Exchange, Http1Config, Http1Connection, Start};
 use model::{
-    ConnectionId, ConnectionRecord, Decryption, Direction, Handshake, HttpStats, Request,
-    Timestamp, TlsStats, Transaction,
+    ConnectionId, ConnectionRecord, Decryption, Direction, DnsLookup, Handshake, HttpStats,
+    Request, Timestamp, TlsStats, Transaction,
 };
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 use tls::{KeyLog, TlsConnection, TlsEvent};
+
+/// A DNS query unanswered this long is a timeout.
+const DNS_TIMEOUT: u64 = 5_000_000_000;
 
 /// Bytes of one direction examined while looking for the first HTTP message of a
 /// connection whose start is not in the capture.
@@ -51,6 +56,12 @@ struct Shared {
     held: Vec<Transaction>,
     /// Client randoms of TLS sessions seen since the last [`Connections::take_sessions`].
     new_sessions: Vec<[u8; 32]>,
+    /// DNS queries and answers, over UDP (from the engine) and TCP (from connections).
+    dns: dns::Tracker,
+    /// Answered lookups, for linking connections to them.
+    lookups: Lookups,
+    /// Redirects waiting for the request that follows them.
+    redirects: Redirects,
 }
 
 /// Counters the connection layer fills.
@@ -77,6 +88,10 @@ struct Meta {
     last_ts: Timestamp,
     /// TCP payload bytes in each direction (as the TCP layer named them).
     bytes: [u64; 2],
+    /// The lookup that gave the server's address, if one was seen.
+    dns: Option<DnsLookup>,
+    /// An HTTP/1.1 request upgraded to h2c: it continues as HTTP/2 stream 1.
+    upgrade: Option<(Request, Timestamp)>,
 }
 
 impl Meta {
@@ -114,6 +129,9 @@ struct TlsLayer {
 enum State {
     Detecting(Box<Detector>),
     Http(Box<Http1Connection>),
+    H2(Box<H2Connection>),
+    /// DNS over TCP: messages framed by their length, one framer per direction.
+    Dns(Box<[dns::TcpFramer; 2]>),
     /// Not HTTP/1.x (or a protocol httpscope does not analyse yet): ignored.
     Other,
 }
@@ -184,6 +202,8 @@ enum Held {
 enum Verdict {
     /// TLS: a ClientHello from the client.
     Tls,
+    /// HTTP/2 with prior knowledge: the connection preface from the client.
+    H2,
     /// HTTP, with the direction that carries requests.
     Http {
         requests: Direction,
@@ -201,8 +221,43 @@ impl Connections {
                 next_transaction: 1,
                 held: Vec::new(),
                 new_sessions: Vec::new(),
+                dns: dns::Tracker::new(DNS_TIMEOUT),
+                lookups: Lookups::default(),
+                redirects: Redirects::default(),
             },
         }
+    }
+
+    /// A DNS message carried by UDP.
+    pub(crate) fn dns_message<F: FnMut(Event)>(
+        &mut self,
+        ts: Timestamp,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        out: &mut F,
+    ) {
+        let shared = &mut self.shared;
+        shared.dns.message(ts, src, dst, payload, &mut |l| {
+            lookup_done(&mut shared.lookups, out, l)
+        });
+    }
+
+    /// Time passes: DNS queries unanswered for too long become timeouts.
+    pub(crate) fn advance_dns<F: FnMut(Event)>(&mut self, now: Timestamp, out: &mut F) {
+        let shared = &mut self.shared;
+        shared
+            .dns
+            .advance(now, &mut |l| lookup_done(&mut shared.lookups, out, l));
+    }
+
+    /// End of input for DNS: pending queries are reported; returns the DNS counters.
+    pub(crate) fn finish_dns<F: FnMut(Event)>(&mut self, out: &mut F) -> model::DnsStats {
+        let shared = &mut self.shared;
+        shared
+            .dns
+            .finish(&mut |l| lookup_done(&mut shared.lookups, out, l));
+        shared.dns.stats()
     }
 
     /// Client randoms of TLS sessions seen since the last call.
@@ -226,6 +281,14 @@ impl Connections {
                 ts,
                 handshake_seen,
             } => {
+                let dns = handshake_seen
+                    .then(|| {
+                        self.shared
+                            .lookups
+                            .find(client.ip(), server.ip(), ts)
+                            .cloned()
+                    })
+                    .flatten();
                 let meta = Meta {
                     id: conn,
                     client,
@@ -238,12 +301,19 @@ impl Connections {
                     first_ts: ts,
                     last_ts: ts,
                     bytes: [0; 2],
+                    dns,
+                    upgrade: None,
                 };
                 let detector = Detector {
                     clean: [handshake_seen; 2],
                     ..Detector::default()
                 };
-                let app = State::Detecting(Box::new(detector));
+                // DNS over TCP is recognised by its port: its messages have no signature.
+                let app = if client.port() == 53 || server.port() == 53 {
+                    State::Dns(Box::default())
+                } else {
+                    State::Detecting(Box::new(detector))
+                };
                 self.map.insert(
                     conn,
                     Conn {
@@ -349,9 +419,15 @@ impl Connections {
                 };
                 app_close(&mut c.meta, &mut c.app, &mut cx, ts);
                 settle(&mut c, &mut cx);
-                if let Some(layer) = &c.tls {
-                    let info = layer.session.info();
+                let http2 = match &c.app {
+                    State::H2(h) => Some(h.info()),
+                    _ => None,
+                };
+                let tls = c.tls.as_ref().map(|layer| layer.session.info().clone());
+                if let Some(info) = &tls {
                     count_tls(&mut stats.tls, info);
+                }
+                if tls.is_some() || http2.is_some() {
                     let (client, server) = c.meta.roles();
                     (cx.out)(Event::Connection(Box::new(ConnectionRecord {
                         id: c.meta.id,
@@ -365,8 +441,8 @@ impl Connections {
                             c.meta.bytes
                         },
                         transactions: u64::from(c.meta.position),
-                        tls: Some(info.clone()),
-                        http2: None,
+                        tls,
+                        http2,
                     })));
                 }
             }
@@ -379,18 +455,18 @@ impl Connections {
 fn settle<F: FnMut(Event)>(c: &mut Conn, cx: &mut Cx<'_, F>) {
     let Some(layer) = &mut c.tls else { return };
     let info = layer.session.info();
-    for mut t in cx.shared.held.drain(..) {
+    for mut t in std::mem::take(&mut cx.shared.held) {
         let first = t.position == 0;
         let handshake = (first && c.meta.handshake_seen).then_some(&c.meta.handshake);
         let secure = match (first, info.handshake_start, info.handshake_end) {
             (true, Some(start), Some(end)) => Some((start, end)),
             _ => None,
         };
-        let (start, timings) = timings::compute(&t.times, handshake, secure);
+        let (start, timings) = timings::compute(&t.times, handshake, secure, dns_span(&t.dns));
         t.start = start;
         t.timings = timings;
         t.tls = Some(info.clone());
-        (cx.out)(Event::Transaction(Box::new(t)));
+        finalize(t, cx);
     }
     if !layer.reported {
         if let Some(random) = layer.session.client_random() {
@@ -453,6 +529,34 @@ fn app_data<F: FnMut(Event)>(
         State::Http(p) => {
             let dir = meta.parser_dir(dir);
             p.data(dir, ts, data, &mut |ex| emit(meta, ex, cx));
+            if let Some((request, at)) = meta.upgrade.take() {
+                // h2c (RFC 7540 §3.2): the upgraded request is stream 1 of HTTP/2.
+                let rest = p.take_tunnel_bytes();
+                let mut h2 = H2Connection::after_upgrade(H2Config::default(), request, at);
+                if let Some((dir, ts, bytes)) = rest {
+                    h2.data(dir, ts, &bytes, &mut |ex| emit(meta, ex, cx));
+                }
+                *app = State::H2(Box::new(h2));
+            }
+            None
+        }
+        State::H2(h) => {
+            let dir = meta.parser_dir(dir);
+            h.data(dir, ts, data, &mut |ex| emit(meta, ex, cx));
+            None
+        }
+        State::Dns(framers) => {
+            let (src, dst) = match dir {
+                Direction::ClientToServer => (meta.client, meta.server),
+                Direction::ServerToClient => (meta.server, meta.client),
+            };
+            let shared = &mut *cx.shared;
+            let out = &mut *cx.out;
+            framers[dir.index()].push(data, &mut |message| {
+                shared.dns.message(ts, src, dst, message, &mut |l| {
+                    lookup_done(&mut shared.lookups, out, l)
+                });
+            });
             None
         }
         State::Other => None,
@@ -473,6 +577,25 @@ fn app_data<F: FnMut(Event)>(
                     d.hold(dir, ts, data);
                     return Some(start_tls(meta));
                 }
+                if dir == Direction::ClientToServer && is_dns_over_tcp(data) {
+                    *app = State::Dns(Box::default());
+                    return app_data(meta, app, cx, dir, ts, offset, data);
+                }
+                if dir == Direction::ClientToServer {
+                    match http::h2::is_preface(data) {
+                        Some(true) => {
+                            let mut h = start_h2(meta, cx.stats);
+                            h.data(dir, ts, data, &mut |ex| emit(meta, ex, cx));
+                            *app = State::H2(h);
+                            return None;
+                        }
+                        None => {
+                            d.hold(dir, ts, data);
+                            return decide(meta, app, cx);
+                        }
+                        Some(false) => {}
+                    }
+                }
                 match http::detect(data) {
                     found @ (Detection::Request | Detection::Response) => {
                         let requests = if matches!(found, Detection::Request) {
@@ -486,12 +609,14 @@ fn app_data<F: FnMut(Event)>(
                         *app = State::Http(p);
                         return None;
                     }
-                    Detection::NotHttp => {
+                    // Servers that speak first (an HTTP/2 server's SETTINGS, a banner) are
+                    // judged by what the client says.
+                    Detection::NotHttp if dir == Direction::ClientToServer => {
                         cx.stats.other_connections += 1;
                         *app = State::Other;
                         return None;
                     }
-                    Detection::NeedMore => {}
+                    Detection::NotHttp | Detection::NeedMore => {}
                 }
             }
             if d.clean[i] || !d.bytes[i].is_empty() {
@@ -517,6 +642,11 @@ fn app_gap<F: FnMut(Event)>(
             let dir = meta.parser_dir(dir);
             p.gap(dir, ts, len, &mut |ex| emit(meta, ex, cx));
         }
+        State::H2(h) => {
+            let dir = meta.parser_dir(dir);
+            h.gap(dir, ts, len, &mut |ex| emit(meta, ex, cx));
+        }
+        State::Dns(framers) => framers[dir.index()].gap(len),
         State::Other => {}
         State::Detecting(d) => {
             let i = dir.index();
@@ -544,7 +674,11 @@ fn app_end<F: FnMut(Event)>(
             let dir = meta.parser_dir(dir);
             p.end(dir, ts, reset, &mut |ex| emit(meta, ex, cx));
         }
-        State::Other => {}
+        State::H2(h) => {
+            let dir = meta.parser_dir(dir);
+            h.end(dir, ts, reset, &mut |ex| emit(meta, ex, cx));
+        }
+        State::Dns(_) | State::Other => {}
         State::Detecting(d) => d.held.push(Held::End(dir, ts, reset)),
     }
 }
@@ -557,7 +691,8 @@ fn app_close<F: FnMut(Event)>(meta: &mut Meta, app: &mut State, cx: &mut Cx<'_, 
             cx.stats.resyncs += ps.resyncs;
             cx.stats.skipped_bytes += ps.skipped_bytes;
         }
-        State::Other => {}
+        State::H2(h) => h.finish(ts, &mut |ex| emit(meta, ex, cx)),
+        State::Dns(_) | State::Other => {}
         State::Detecting(d) => {
             let seen = d.bytes.iter().any(|b| !b.is_empty())
                 || d.seeking
@@ -614,6 +749,26 @@ fn replay_into_tls<F: FnMut(Event)>(
     }
 }
 
+/// Whether a client's first bytes are a DNS query over TCP (RFC 1035 §4.2.2: a two-byte
+/// length, then a standard query with one question). Resolvers on other ports than 53 are
+/// recognised this way.
+fn is_dns_over_tcp(data: &[u8]) -> bool {
+    let Some((len, rest)) = data.split_first_chunk::<2>() else {
+        return false;
+    };
+    let len = usize::from(u16::from_be_bytes(*len));
+    rest.get(..len)
+        .and_then(|m| dns::parse(m).ok())
+        .is_some_and(|m| !m.response && m.opcode == 0 && m.questions.len() == 1)
+}
+
+/// Creates the HTTP/2 parser for a connection that began with the client's preface.
+fn start_h2(meta: &mut Meta, stats: &mut HttpStats) -> Box<H2Connection> {
+    meta.swapped = false;
+    stats.connections += 1;
+    Box::new(H2Connection::new(H2Config::default()))
+}
+
 /// Creates the HTTP parser for a connection whose requests travel in `requests` (a
 /// direction as the TCP layer named it).
 fn start_http(
@@ -640,6 +795,27 @@ fn decide<F: FnMut(Event)>(
     match d.verdict(!meta.secure) {
         Verdict::Undecided => None,
         Verdict::Tls => Some(start_tls(meta)),
+        Verdict::H2 => {
+            let mut h = start_h2(meta, cx.stats);
+            let State::Detecting(d) = std::mem::replace(app, State::Other) else {
+                return None;
+            };
+            for held in d.held {
+                match held {
+                    Held::Data(dir, ts, range) => {
+                        if let Some(bytes) = d.bytes[dir.index()].get(range) {
+                            h.data(dir, ts, bytes, &mut |ex| emit(meta, ex, cx));
+                        }
+                    }
+                    Held::Gap(dir, ts, len) => h.gap(dir, ts, len, &mut |ex| emit(meta, ex, cx)),
+                    Held::End(dir, ts, reset) => {
+                        h.end(dir, ts, reset, &mut |ex| emit(meta, ex, cx))
+                    }
+                }
+            }
+            *app = State::H2(h);
+            None
+        }
         Verdict::NotHttp => {
             cx.stats.other_connections += 1;
             *app = State::Other;
@@ -695,6 +871,13 @@ impl Detector {
     /// begins in the middle of a long response may show the next request only much later.
     fn verdict(&self, tls_allowed: bool) -> Verdict {
         let client = &self.bytes[Direction::ClientToServer.index()];
+        if self.clean[0] && !client.is_empty() {
+            match http::h2::is_preface(client) {
+                Some(true) => return Verdict::H2,
+                None => return Verdict::Undecided,
+                Some(false) => {}
+            }
+        }
         if tls_allowed && self.clean[0] && !client.is_empty() {
             match tls::looks_like_client_hello(client) {
                 Some(true) => return Verdict::Tls,
@@ -718,7 +901,11 @@ impl Detector {
                         requests: dir.reverse(),
                     }
                 }
-                Detection::NotHttp => return Verdict::NotHttp,
+                Detection::NotHttp if dir == Direction::ClientToServer || !self.clean[i] => {
+                    return Verdict::NotHttp
+                }
+                // A server that spoke first: wait for the client.
+                Detection::NotHttp => waiting |= client.is_empty(),
                 Detection::NeedMore => waiting |= bytes.len() < DETECT_LIMIT,
             }
         }
@@ -794,15 +981,28 @@ impl Detector {
 /// Turns a completed exchange into a transaction with connection facts and timings. Plain
 /// HTTP goes out at once; TLS transactions wait in `cx.held` for the session's facts.
 fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
-    let position = meta.position;
+    if let (Some(model::Tunnel::Upgrade { protocol }), Some(request)) = (&ex.tunnel, &ex.request) {
+        if protocol.eq_ignore_ascii_case("h2c") {
+            // Not a transaction of its own: its response comes on HTTP/2 stream 1.
+            let at = ex.times.request_start.unwrap_or_default();
+            meta.upgrade = Some((request.clone(), at));
+            return;
+        }
+    }
+    let position = ex.order.unwrap_or(meta.position);
     meta.position = meta.position.saturating_add(1);
     let (client, server) = meta.roles();
     let handshake = (position == 0 && meta.handshake_seen).then_some(&meta.handshake);
-    let (start, timings) = timings::compute(&ex.times, handshake, None);
+    let dns = if position == 0 {
+        meta.dns.clone()
+    } else {
+        None
+    };
+    let (start, timings) = timings::compute(&ex.times, handshake, None, dns_span(&dns));
     let protocol = ex
-        .request
-        .as_ref()
-        .map(|r| r.version.clone())
+        .stream
+        .map(|_| "HTTP/2".to_owned())
+        .or_else(|| ex.request.as_ref().map(|r| r.version.clone()))
         .or_else(|| ex.response.as_ref().map(|r| r.version.clone()))
         .unwrap_or_default();
     let scheme = if meta.secure { "https" } else { "http" };
@@ -836,15 +1036,33 @@ fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
         tls: None,
         stream: ex.stream,
         grpc: ex.grpc,
-        dns: None,
+        dns,
         redirect: None,
         incomplete: ex.incomplete,
     };
     if meta.secure {
         cx.shared.held.push(t);
     } else {
-        (cx.out)(Event::Transaction(Box::new(t)));
+        finalize(t, cx);
     }
+}
+
+/// Links a finished transaction to the redirect it followed and sends it out.
+fn finalize<F: FnMut(Event)>(mut t: Transaction, cx: &mut Cx<'_, F>) {
+    cx.shared.redirects.follow(&mut t);
+    (cx.out)(Event::Transaction(Box::new(t)));
+}
+
+/// The start and answer of a lookup, for the timings.
+fn dns_span(lookup: &Option<DnsLookup>) -> Option<(Timestamp, Timestamp)> {
+    let l = lookup.as_ref()?;
+    Some((l.start, l.end?))
+}
+
+/// A lookup is complete: remember it for linking and send it out.
+fn lookup_done<F: FnMut(Event)>(lookups: &mut Lookups, out: &mut F, lookup: DnsLookup) {
+    lookups.add(&lookup);
+    out(Event::Dns(Box::new(lookup)));
 }
 
 /// The URL a request was for: absolute targets as sent; origin-form targets joined to the
@@ -858,7 +1076,10 @@ pub(crate) fn url(request: &Request, scheme: &str, server: SocketAddr) -> String
     if lower.starts_with("http://") || lower.starts_with("https://") {
         return target.to_owned();
     }
-    let host = model::header_value(&request.headers, "host")
+    // HTTP/2 carries the scheme and authority as pseudo-headers (RFC 9113 §8.3.1).
+    let scheme = model::header_value(&request.headers, ":scheme").unwrap_or(scheme);
+    let host = model::header_value(&request.headers, ":authority")
+        .or_else(|| model::header_value(&request.headers, "host"))
         .filter(|h| !h.is_empty())
         .map_or_else(|| server.to_string(), str::to_owned);
     if target == "*" {

@@ -18,12 +18,13 @@
 //!   the last byte of the response (see [`timings`]).
 
 mod conn;
+mod links;
 mod timings;
 
 use conn::{ConnStats, Connections};
 use flow::{FlowConfig, FlowTable};
 use http::Http1Config;
-use model::{ConnectionRecord, Stats, Timestamp, Transaction};
+use model::{ConnectionRecord, DnsLookup, Stats, Timestamp, Transaction};
 use std::net::SocketAddr;
 use tls::KeyLog;
 use wire::{Decoded, LinkType, Transport};
@@ -42,8 +43,10 @@ pub struct EngineConfig {
 pub enum Event {
     /// A request and its response (or what was seen of them).
     Transaction(Box<Transaction>),
-    /// A TLS connection closed (whether or not its content could be read).
+    /// A TLS or HTTP/2 connection closed (whether or not its content could be read).
     Connection(Box<ConnectionRecord>),
+    /// A DNS lookup completed (answered, failed, or timed out).
+    Dns(Box<DnsLookup>),
 }
 
 /// Turns packets into transactions. Feed packets in capture order with [`Engine::packet`],
@@ -59,6 +62,8 @@ pub struct Engine {
     awaiting_keys: Vec<[u8; 32]>,
     /// Key log size when `awaiting_keys` was last checked.
     checked_secrets: u64,
+    /// Packets seen, to let time pass for DNS timeouts every so often.
+    packets: u64,
 }
 
 impl Engine {
@@ -72,6 +77,7 @@ impl Engine {
             conn_stats: ConnStats::default(),
             awaiting_keys: Vec::new(),
             checked_secrets: 0,
+            packets: 0,
         }
     }
 
@@ -92,6 +98,10 @@ impl Engine {
         data: &[u8],
         out: &mut impl FnMut(Event),
     ) {
+        self.packets += 1;
+        if self.packets.is_multiple_of(4096) {
+            self.conns.advance_dns(ts, out);
+        }
         let decode = &mut self.stats.decode;
         match wire::decode(link, data) {
             Ok(Decoded::Ip(ip)) => match ip.transport {
@@ -104,7 +114,14 @@ impl Engine {
                         conns.event(ev, keys, stats, out)
                     });
                 }
-                Transport::Udp(_) => decode.udp_datagrams += 1,
+                Transport::Udp(udp) => {
+                    decode.udp_datagrams += 1;
+                    if is_dns(udp.src_port, udp.dst_port, udp.payload) {
+                        let src = SocketAddr::new(ip.src, udp.src_port);
+                        let dst = SocketAddr::new(ip.dst, udp.dst_port);
+                        self.conns.dns_message(ts, src, dst, udp.payload, out);
+                    }
+                }
                 Transport::Fragment => decode.ipv4_fragments += 1,
                 Transport::Other(_) => decode.other_transport += 1,
             },
@@ -154,6 +171,7 @@ impl Engine {
         let (conns, keys, stats) = (&mut self.conns, &self.keys, &mut self.conn_stats);
         self.flows
             .finish(&mut |ev| conns.event(ev, keys, stats, out));
+        self.stats.dns = self.conns.finish_dns(out);
         self.stats.tcp = self.flows.stats().clone();
         self.stats.http = std::mem::take(&mut self.conn_stats.http);
         self.stats.tls = std::mem::take(&mut self.conn_stats.tls);
@@ -164,6 +182,17 @@ impl Engine {
         self.stats.tls.keylog_error = self.keys.last_error().map(str::to_owned);
         self.stats
     }
+}
+
+/// Whether a UDP datagram is DNS: the DNS, mDNS and LLMNR ports, or any other port when the
+/// payload parses as a standard query or response with one question (resolvers on other
+/// ports, as in tests and containers).
+fn is_dns(src_port: u16, dst_port: u16, payload: &[u8]) -> bool {
+    const PORTS: [u16; 3] = [53, 5353, 5355];
+    if PORTS.contains(&src_port) || PORTS.contains(&dst_port) {
+        return true;
+    }
+    dns::parse(payload).is_ok_and(|m| m.opcode == 0 && m.questions.len() == 1)
 }
 
 #[cfg(test)]

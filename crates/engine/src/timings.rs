@@ -1,6 +1,9 @@
 //! HAR timings of one exchange, derived from where its bytes were seen.
 //!
 //! Definitions (all spans between capture timestamps, in nanoseconds):
+//! - `dns`: the name lookup linked to the connection (see `links`), for the first request of
+//!   a connection whose handshake is in the capture; the transaction then starts at the
+//!   lookup, and the time between its answer and the SYN counts as `blocked`.
 //! - `connect`: SYN → the client's ACK of the SYN-ACK, for the first request of a connection
 //!   whose handshake is in the capture; `None` otherwise. Over TLS it lasts until the end
 //!   of the TLS handshake, as in HAR, where `connect` includes `ssl`.
@@ -23,11 +26,13 @@ use model::{Handshake, MessageTimes, Timestamp, Timings};
 
 /// The start of the transaction and its timings. `handshake` is given only for the first
 /// exchange of a connection whose SYN was captured; `tls` (ClientHello, end of the TLS
-/// handshake) only for the first exchange of a TLS connection.
+/// handshake) only for the first exchange of a TLS connection; `dns` (lookup start and
+/// answer) only for the first exchange of a connection linked to a lookup.
 pub(crate) fn compute(
     times: &MessageTimes,
     handshake: Option<&Handshake>,
     tls: Option<(Timestamp, Timestamp)>,
+    dns: Option<(Timestamp, Timestamp)>,
 ) -> (Timestamp, Timings) {
     let mut t = Timings::default();
     let first_byte = times.request_start.or(times.response_start);
@@ -36,9 +41,15 @@ pub(crate) fn compute(
         .or(times.response_end)
         .unwrap_or_default();
     let tcp = handshake.and_then(|h| Some((h.syn?, h.ack.or(h.syn_ack)?)));
+    let mut before_syn = 0;
     let established = match (tcp, tls) {
         (Some((syn, tcp_end)), tls) => {
             start = syn;
+            if let Some((asked, answered)) = dns.filter(|(_, answered)| *answered <= syn) {
+                start = asked;
+                t.dns = Some(answered.since(asked));
+                before_syn = syn.since(answered);
+            }
             let end = tls.map_or(tcp_end, |(_, tls_end)| tls_end.max(tcp_end));
             t.connect = Some(end.since(syn));
             Some(end)
@@ -54,7 +65,10 @@ pub(crate) fn compute(
         t.ssl = Some(tls_end.since(hello));
     }
     if let Some(established) = established {
-        t.blocked = times.request_start.map(|r| r.since(established));
+        t.blocked = times
+            .request_start
+            .map(|r| r.since(established) + before_syn)
+            .or((before_syn > 0).then_some(before_syn));
     }
     let receive_from = match (times.request_end, times.response_start) {
         (Some(req_end), Some(resp_start)) => Some(req_end.max(resp_start)),
@@ -95,7 +109,7 @@ mod tests {
             response_start: ts(1_400),
             response_end: ts(2_000),
         };
-        let (start, t) = compute(&times, Some(&HANDSHAKE), None);
+        let (start, t) = compute(&times, Some(&HANDSHAKE), None, None);
         assert_eq!(start, Timestamp(1_000));
         assert_eq!(t.connect, Some(50));
         assert_eq!(t.blocked, Some(20));
@@ -114,7 +128,7 @@ mod tests {
             response_start: ts(5_100),
             response_end: ts(5_100),
         };
-        let (start, t) = compute(&times, None, None);
+        let (start, t) = compute(&times, None, None, None);
         assert_eq!(start, Timestamp(5_000));
         assert_eq!((t.connect, t.blocked), (None, None));
         assert_eq!(t.total(), 100);
@@ -129,7 +143,7 @@ mod tests {
             response_start: ts(150),
             response_end: ts(500),
         };
-        let (start, t) = compute(&times, None, None);
+        let (start, t) = compute(&times, None, None, None);
         assert_eq!(t.wait, Some(0));
         assert_eq!(t.receive, Some(200));
         assert_eq!(t.total(), 500 - start.0 as u64);
@@ -142,7 +156,7 @@ mod tests {
             request_end: ts(20),
             ..Default::default()
         };
-        let (start, t) = compute(&only_request, None, None);
+        let (start, t) = compute(&only_request, None, None, None);
         assert_eq!(start, Timestamp(10));
         assert_eq!((t.send, t.wait, t.receive), (Some(10), None, None));
 
@@ -151,7 +165,7 @@ mod tests {
             response_end: ts(1_450),
             ..Default::default()
         };
-        let (start, t) = compute(&only_response, Some(&HANDSHAKE), None);
+        let (start, t) = compute(&only_response, Some(&HANDSHAKE), None, None);
         // The handshake still counts, but nothing was sent.
         assert_eq!(start, Timestamp(1_000));
         assert_eq!((t.send, t.wait, t.blocked), (None, None, None));
@@ -167,17 +181,46 @@ mod tests {
             response_end: ts(1_600),
         };
         let tls = Some((Timestamp(1_060), Timestamp(1_250)));
-        let (start, t) = compute(&times, Some(&HANDSHAKE), tls);
+        let (start, t) = compute(&times, Some(&HANDSHAKE), tls, None);
         assert_eq!(start, Timestamp(1_000));
         assert_eq!(t.connect, Some(250));
         assert_eq!(t.ssl, Some(190));
         assert_eq!(t.blocked, Some(50));
         assert_eq!(t.total(), 1_600 - 1_000);
         // Without the TCP handshake the span starts at the ClientHello.
-        let (start, t) = compute(&times, None, tls);
+        let (start, t) = compute(&times, None, tls, None);
         assert_eq!(start, Timestamp(1_060));
         assert_eq!((t.connect, t.ssl), (Some(190), Some(190)));
         assert_eq!(t.total(), 1_600 - 1_060);
+    }
+
+    #[test]
+    fn dns_lookup_starts_the_first_request() {
+        let times = MessageTimes {
+            request_start: ts(1_070),
+            request_end: ts(1_100),
+            response_start: ts(1_400),
+            response_end: ts(2_000),
+        };
+        let (start, t) = compute(
+            &times,
+            Some(&HANDSHAKE),
+            None,
+            Some((Timestamp(800), Timestamp(900))),
+        );
+        assert_eq!(start, Timestamp(800));
+        assert_eq!(t.dns, Some(100));
+        // 100 between the answer and the SYN, 20 between the ACK and the request.
+        assert_eq!(t.blocked, Some(120));
+        assert_eq!(t.total(), 2_000 - 800);
+        // A lookup answered after the SYN is not this connection's.
+        let (start, t) = compute(
+            &times,
+            Some(&HANDSHAKE),
+            None,
+            Some((Timestamp(800), Timestamp(1_010))),
+        );
+        assert_eq!((start, t.dns), (Timestamp(1_000), None));
     }
 
     #[test]
@@ -191,7 +234,7 @@ mod tests {
             request_start: ts(10),
             ..Default::default()
         };
-        let (start, t) = compute(&times, Some(&h), None);
+        let (start, t) = compute(&times, Some(&h), None, None);
         assert_eq!(start, Timestamp(10));
         assert_eq!(t.connect, None);
     }

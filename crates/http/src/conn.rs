@@ -101,6 +101,7 @@ impl Pending {
             tunnel: self.tunnel,
             incomplete: self.incomplete,
             stream: None,
+            order: None,
             grpc: None,
         }
     }

@@ -20,6 +20,7 @@ mod decode;
 mod detect;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod h2;
 mod head;
 pub mod hpack;
 
@@ -66,6 +67,9 @@ pub struct Exchange {
     pub incomplete: Vec<model::Incomplete>,
     /// The HTTP/2 stream that carried it (`None` for HTTP/1.x).
     pub stream: Option<u32>,
+    /// Its position among the requests of a multiplexed connection, in the order they were
+    /// opened (`None` for HTTP/1.x, where exchanges complete in request order).
+    pub order: Option<u32>,
     /// gRPC facts, for a gRPC call over HTTP/2.
     pub grpc: Option<model::Grpc>,
 }

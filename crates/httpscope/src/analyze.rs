@@ -143,6 +143,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
             let written = match &e {
                 Event::Transaction(t) => o.sink.transaction(t),
                 Event::Connection(c) => o.sink.connection(c),
+                Event::Dns(l) => o.sink.dns(l),
             };
             if let Err(e) = written {
                 *err = Some(anyhow::Error::new(e).context(format!("cannot write to {}", o.name)));

@@ -91,7 +91,32 @@ fn summarise(t: &Value) -> Value {
         "connection": t["connection"],
         "position": t["position"],
         "tls": tls_summary(&t["tls"]),
+        "protocol": t["protocol"],
+        "stream": t["stream"],
+        "dns_name": t["dns"]["name"],
     })
+}
+
+/// Summaries of `transactions` with connections numbered 1, 2, ... in order of id, as the
+/// expected files count them (only connections that carried transactions).
+fn summarise_all(transactions: &[Value]) -> Vec<Value> {
+    let mut ids: Vec<u64> = transactions
+        .iter()
+        .filter_map(|t| t["connection"].as_u64())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    transactions
+        .iter()
+        .map(|t| {
+            let mut v = summarise(t);
+            let rank = t["connection"]
+                .as_u64()
+                .and_then(|c| ids.binary_search(&c).ok());
+            v["connection"] = serde_json::json!(rank.map(|r| r + 1));
+            v
+        })
+        .collect()
 }
 
 /// The TLS facts an expected file names for a transaction.
@@ -113,11 +138,9 @@ fn request_order_key(t: &Value) -> (i64, u64, u64) {
         .as_i64()
         .or_else(|| t["times"]["response_start"].as_i64())
         .unwrap_or(i64::MAX);
-    (
-        start,
-        u(&t["connection"]).unwrap_or(0),
-        u(&t["position"]).unwrap_or(0),
-    )
+    // HTTP/2 requests sent in one packet are ordered by stream id, the order they were sent.
+    let order = u(&t["stream"]).or_else(|| u(&t["position"])).unwrap_or(0);
+    (start, u(&t["connection"]).unwrap_or(0), order)
 }
 
 fn check_timings_add_up(t: &Value) {
@@ -244,7 +267,7 @@ fn golden_captures_give_exact_transactions() {
         for t in &got {
             check_timings_add_up(t);
         }
-        let got: Vec<Value> = got.iter().map(summarise).collect();
+        let got: Vec<Value> = summarise_all(&got);
         let want = expected["transactions"].as_array().expect("transactions");
         if got.len() != want.len() {
             failures.push(format!(
@@ -380,7 +403,7 @@ fn tls_captures_decrypt_to_exact_transactions() {
                 );
             }
         }
-        let got: Vec<Value> = a.transactions.iter().map(summarise).collect();
+        let got: Vec<Value> = summarise_all(&a.transactions);
         let want = expected["transactions"].as_array().expect("transactions");
         if got.len() != want.len() {
             failures.push(format!(
@@ -528,4 +551,182 @@ fn wrong_keys_are_reported_per_connection() {
         assert!(c["tls"]["decryption"]["records"].as_u64() > Some(0));
     }
     assert_eq!(a.report["stats"]["tls"]["failed"], 3);
+}
+
+/// Compares transaction summaries with an expected list; differences go to `failures`.
+fn compare_transactions(capture: &Path, got: &[Value], want: &[Value], failures: &mut Vec<String>) {
+    if got.len() != want.len() {
+        failures.push(format!(
+            "{}: {} transactions, expected {}\n got: {}",
+            capture.display(),
+            got.len(),
+            want.len(),
+            serde_json::to_string_pretty(got).unwrap_or_default()
+        ));
+        return;
+    }
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        for (key, wv) in w.as_object().expect("object") {
+            if key == "dns_lookup" {
+                continue;
+            }
+            if g[key] != *wv {
+                failures.push(format!(
+                    "{} transaction {i}: {key} = {}, expected {wv}",
+                    capture.display(),
+                    g[key]
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn http2_captures_give_exact_streams() {
+    let mut failures = Vec::new();
+    for file in expected_with_suffix(".h2-expected.json") {
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
+        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let args = keylog_args(&expected);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut a = analyze_with(&capture, &args);
+        a.transactions.sort_by_key(request_order_key);
+        for t in &a.transactions {
+            check_timings_add_up(t);
+        }
+        let want = expected["transactions"].as_array().expect("transactions");
+        compare_transactions(
+            &capture,
+            &summarise_all(&a.transactions),
+            want,
+            &mut failures,
+        );
+        let mut ids: Vec<u64> = a
+            .transactions
+            .iter()
+            .filter_map(|t| t["connection"].as_u64())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for w in expected["h2_connections"]
+            .as_array()
+            .expect("h2_connections")
+        {
+            let n = w["connection"].as_u64().expect("connection") as usize;
+            let Some(id) = ids.get(n - 1) else {
+                failures.push(format!("{}: no connection {n}", capture.display()));
+                continue;
+            };
+            let Some(record) = a.connections.iter().find(|c| c["id"].as_u64() == Some(*id)) else {
+                failures.push(format!(
+                    "{}: no connection record for {n}",
+                    capture.display()
+                ));
+                continue;
+            };
+            let h2 = &record["http2"];
+            if h2["streams"] != w["streams"] {
+                failures.push(format!(
+                    "{} connection {n}: streams {} expected {}",
+                    capture.display(),
+                    h2["streams"],
+                    w["streams"]
+                ));
+            }
+            if h2["max_concurrent"].as_u64() < w["max_concurrent_at_least"].as_u64() {
+                failures.push(format!(
+                    "{} connection {n}: max_concurrent {} below {}",
+                    capture.display(),
+                    h2["max_concurrent"],
+                    w["max_concurrent_at_least"]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn dns_lookups_are_paired_and_linked() {
+    let mut failures = Vec::new();
+    for file in expected_with_suffix(".dns-expected.json") {
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
+        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let out = Command::new(env!("CARGO_BIN_EXE_httpscope"))
+            .arg("analyze")
+            .arg(&capture)
+            .args(["--jsonl", "-", "--no-progress"])
+            .output()
+            .expect("run httpscope");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let records: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect();
+        let mut lookups: Vec<&Value> = records.iter().filter(|r| r["type"] == "dns").collect();
+        lookups.sort_by_key(|l| l["start"].as_i64());
+        let want = expected["lookups"].as_array().expect("lookups");
+        if lookups.len() != want.len() {
+            failures.push(format!(
+                "{}: {} lookups, expected {}",
+                capture.display(),
+                lookups.len(),
+                want.len()
+            ));
+        } else {
+            for (i, (g, w)) in lookups.iter().zip(want).enumerate() {
+                for key in ["name", "qtype", "rcode", "answers", "attempts", "outcome"] {
+                    if g[key] != w[key] {
+                        failures.push(format!(
+                            "{} lookup {i}: {key} = {}, expected {}",
+                            capture.display(),
+                            g[key],
+                            w[key]
+                        ));
+                    }
+                }
+            }
+        }
+        let mut transactions: Vec<Value> = records
+            .iter()
+            .filter(|r| r["type"] == "transaction")
+            .cloned()
+            .collect();
+        transactions.sort_by_key(request_order_key);
+        let wanted = expected["transactions"].as_array().expect("transactions");
+        compare_transactions(
+            &capture,
+            &summarise_all(&transactions),
+            wanted,
+            &mut failures,
+        );
+        for (t, w) in transactions.iter().zip(wanted) {
+            check_timings_add_up(t);
+            let Some(index) = w["dns_lookup"].as_u64() else {
+                continue;
+            };
+            let Some(lookup) = lookups.get(index as usize) else {
+                continue;
+            };
+            let duration = lookup["end"]
+                .as_i64()
+                .zip(lookup["start"].as_i64())
+                .map(|(e, s)| e - s);
+            if t["dns"]["start"] != lookup["start"] || t["timings"]["dns"].as_i64() != duration {
+                failures.push(format!(
+                    "{}: {} not linked to lookup {index} (dns phase {}, lookup took {duration:?})",
+                    capture.display(),
+                    t["url"],
+                    t["timings"]["dns"]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

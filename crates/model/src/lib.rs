@@ -567,9 +567,13 @@ pub enum DnsOutcome {
     /// NOERROR (with or without answers).
     Answered,
     /// NXDOMAIN: the name does not exist.
+    #[serde(rename = "nxdomain")]
     NxDomain,
     /// SERVFAIL.
+    #[serde(rename = "servfail")]
     ServFail,
+    /// REFUSED: the server will not answer this client or name.
+    Refused,
     /// Any other response code.
     OtherError,
     /// No response within the timeout.

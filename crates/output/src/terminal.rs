@@ -376,6 +376,7 @@ fn dns_outcome_label(o: DnsOutcome) -> (&'static str, &'static str) {
         DnsOutcome::Answered => ("answered", "32"),
         DnsOutcome::NxDomain => ("NXDOMAIN", "33"),
         DnsOutcome::ServFail => ("SERVFAIL", "31"),
+        DnsOutcome::Refused => ("REFUSED", "31"),
         DnsOutcome::OtherError => ("other error", "31"),
         DnsOutcome::TimedOut => ("timed out", "31"),
         DnsOutcome::NoAnswerSeen => ("no answer seen", DIM),
@@ -384,10 +385,11 @@ fn dns_outcome_label(o: DnsOutcome) -> (&'static str, &'static str) {
 
 /// Every DNS outcome, in the order the report lists them (and [`DnsTally::outcomes`] counts
 /// them).
-const DNS_OUTCOMES: [DnsOutcome; 6] = [
+const DNS_OUTCOMES: [DnsOutcome; 7] = [
     DnsOutcome::Answered,
     DnsOutcome::NxDomain,
     DnsOutcome::ServFail,
+    DnsOutcome::Refused,
     DnsOutcome::OtherError,
     DnsOutcome::TimedOut,
     DnsOutcome::NoAnswerSeen,
@@ -580,7 +582,7 @@ impl Http2Tally {
 struct DnsTally {
     lookups: u64,
     /// Lookups per outcome, in the order of [`DNS_OUTCOMES`].
-    outcomes: [u64; 6],
+    outcomes: [u64; DNS_OUTCOMES.len()],
     /// Queries beyond the first of each lookup.
     retries: u64,
     /// Lookups asked more than once.

@@ -764,12 +764,13 @@ impl H2Connection {
                 return;
             }
             self.highest[1] = promised;
-            let s = Stream::pushed(
+            let mut s = Stream::pushed(
                 promised,
                 self.initial_window,
                 self.config.max_decoded_bytes,
                 block,
             );
+            s.order = u32::try_from(self.info.streams).unwrap_or(u32::MAX);
             self.streams.insert(promised, s);
             self.info.streams += 1;
             self.opened(ts);
@@ -814,7 +815,8 @@ impl H2Connection {
         if fresh {
             self.highest[k] = id;
         }
-        let s = Stream::new(id, self.initial_window, self.config.max_decoded_bytes);
+        let mut s = Stream::new(id, self.initial_window, self.config.max_decoded_bytes);
+        s.order = u32::try_from(self.info.streams).unwrap_or(u32::MAX);
         self.streams.insert(id, s);
         self.info.streams += 1;
         self.opened(ts);

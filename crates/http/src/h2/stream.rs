@@ -141,6 +141,8 @@ pub(crate) struct Block {
 /// One stream in flight.
 pub(crate) struct Stream {
     pub(crate) id: u32,
+    /// Streams the connection opened before this one: its position among the requests.
+    pub(crate) order: u32,
     pub(crate) state: State,
     request: Option<Request>,
     response: Option<Response>,
@@ -169,6 +171,7 @@ impl Stream {
     pub(crate) fn new(id: u32, windows: [i64; 2], max_decoded: u64) -> Stream {
         let mut s = Stream {
             id,
+            order: 0,
             state: State::Open,
             request: None,
             response: None,
@@ -432,6 +435,7 @@ impl Stream {
             tunnel: None,
             incomplete: self.incomplete,
             stream: Some(self.id),
+            order: Some(self.order),
             grpc,
         }
     }
