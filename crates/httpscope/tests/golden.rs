@@ -106,10 +106,13 @@ fn summarise_all(transactions: &[Value]) -> Vec<Value> {
         .collect();
     ids.sort_unstable();
     ids.dedup();
+    let index_of = |id: &Value| transactions.iter().position(|t| t["id"] == *id);
     transactions
         .iter()
         .map(|t| {
             let mut v = summarise(t);
+            v["redirect_from"] = serde_json::json!(index_of(&t["redirect"]["from"]));
+            v["redirect_hops"] = t["redirect"]["hops"].clone();
             let rank = t["connection"]
                 .as_u64()
                 .and_then(|c| ids.binary_search(&c).ok());
@@ -602,6 +605,26 @@ fn http2_captures_give_exact_streams() {
             want,
             &mut failures,
         );
+        // tshark's HTTP/2 dissection of the same capture names the same requests.
+        let mut ours: Vec<String> = a
+            .transactions
+            .iter()
+            .filter_map(|t| t["url"].as_str().map(str::to_owned))
+            .collect();
+        // tshark follows an h2c Upgrade only when the port is decoded as HTTP/1.
+        let upgrade = expected["h2_connections"]
+            .as_array()
+            .is_some_and(|cs| cs.iter().any(|c| c["how"] == "h2c_upgrade"));
+        let clear = if upgrade { "http" } else { "http2" };
+        let mut theirs = tshark_h2_urls(&capture, expected["keylog"].as_str(), clear);
+        ours.sort();
+        theirs.sort();
+        if ours != theirs {
+            failures.push(format!(
+                "{}: requests differ\n ours:   {ours:?}\n tshark: {theirs:?}",
+                capture.display()
+            ));
+        }
         let mut ids: Vec<u64> = a
             .transactions
             .iter()
@@ -729,4 +752,40 @@ fn dns_lookups_are_paired_and_linked() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The URLs of the requests tshark sees in an HTTP/2 capture: HTTP/2 requests, plus the
+/// HTTP/1.1 request an h2c Upgrade begins with. Cleartext ports are decoded as `clear`.
+fn tshark_h2_urls(capture: &Path, keylog: Option<&str>, clear: &str) -> Vec<String> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-n").arg("-r").arg(capture);
+    if let Some(keys) = keylog {
+        let path = golden_dir().join(keys);
+        cmd.arg("-o")
+            .arg(format!("tls.keylog_file:{}", path.display()));
+    }
+    for port in 18100..=18129 {
+        let protocol = if port == 18100 { "tls" } else { clear };
+        cmd.args(["-d", &format!("tcp.port=={port},{protocol}")]);
+    }
+    cmd.args(["-Y", "http2.request.full_uri || http.request.full_uri"]);
+    cmd.args(["-T", "fields", "-E", "occurrence=a"]);
+    cmd.args([
+        "-e",
+        "http2.request.full_uri",
+        "-e",
+        "http.request.full_uri",
+    ]);
+    let out = cmd
+        .output()
+        .expect("tshark is required for the golden tests");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .flat_map(|line| {
+            line.split(['\t', ','])
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|u| !u.is_empty())
+        .collect()
 }
