@@ -518,6 +518,38 @@ pub enum Decryption {
     },
 }
 
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Should be fixed.
+    Warning,
+    /// Broken or unsafe.
+    Error,
+}
+
+/// A problem seen in the traffic, with its evidence and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The rule's stable id (`no-validator`, `insecure-http`, ...).
+    pub rule: String,
+    /// How serious it is.
+    pub severity: Severity,
+    /// What was seen, in one sentence with the numbers (`GET http://a/x answered 200 without
+    /// ETag or Last-Modified`).
+    pub message: String,
+    /// The origin (`scheme://host[:port]`) it concerns, when there is one.
+    pub origin: Option<String>,
+    /// The transactions it concerns (ids).
+    pub transactions: Vec<u64>,
+    /// The facts behind it: header values, numbers, thresholds (`"max-age": "60"`).
+    pub evidence: Vec<(String, String)>,
+    /// One line on how to fix it.
+    pub hint: String,
+}
+
 /// This request followed a redirect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedirectLink {
