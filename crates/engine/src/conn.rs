@@ -1038,6 +1038,7 @@ fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
         grpc: ex.grpc,
         dns,
         redirect: None,
+        findings: Vec::new(),
         incomplete: ex.incomplete,
     };
     if meta.secure {

@@ -286,6 +286,7 @@ mod tests {
             grpc: None,
             dns: None,
             redirect: None,
+            findings: Vec::new(),
             incomplete: vec![],
         }
     }

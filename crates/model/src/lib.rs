@@ -368,6 +368,8 @@ pub struct Transaction {
     pub dns: Option<DnsLookup>,
     /// Set when this request followed a redirect (a 3xx whose Location is this URL).
     pub redirect: Option<RedirectLink>,
+    /// Ids of the finding rules that fired on this transaction.
+    pub findings: Vec<String>,
     /// gRPC facts, when the exchange is a gRPC call.
     pub grpc: Option<Grpc>,
     /// Empty when complete; otherwise every reason it is not.

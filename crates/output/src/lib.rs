@@ -224,6 +224,7 @@ pub(crate) mod fixtures {
             grpc: None,
             dns: None,
             redirect: None,
+            findings: Vec::new(),
             incomplete: vec![],
         }
     }
