@@ -12,6 +12,8 @@ pub mod fuzzing;
 mod handshake;
 mod keylog;
 mod record;
+#[cfg(test)]
+mod rfc8448;
 mod schedule;
 
 pub use codec::TlsError;
