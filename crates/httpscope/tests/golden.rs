@@ -270,32 +270,8 @@ fn golden_captures_give_exact_transactions() {
         for t in &got {
             check_timings_add_up(t);
         }
-        let got: Vec<Value> = summarise_all(&got);
         let want = expected["transactions"].as_array().expect("transactions");
-        if got.len() != want.len() {
-            failures.push(format!(
-                "{}: {} transactions, expected {}\n got: {}\nwant: {}",
-                capture.display(),
-                got.len(),
-                want.len(),
-                serde_json::to_string_pretty(&got).unwrap_or_default(),
-                serde_json::to_string_pretty(want).unwrap_or_default()
-            ));
-            continue;
-        }
-        for (i, (g, w)) in got.iter().zip(want).enumerate() {
-            for (key, wv) in w.as_object().expect("object") {
-                if g[key] != *wv {
-                    failures.push(format!(
-                        "{} transaction {i} ({} {}): {key} = {}, expected {wv}",
-                        capture.display(),
-                        g["method"],
-                        g["url"],
-                        g[key]
-                    ));
-                }
-            }
-        }
+        compare_transactions(&capture, &summarise_all(&got), want, &mut failures);
         assert!(
             report["stats"].is_object(),
             "report carries the loss counters"
@@ -406,29 +382,13 @@ fn tls_captures_decrypt_to_exact_transactions() {
                 );
             }
         }
-        let got: Vec<Value> = summarise_all(&a.transactions);
         let want = expected["transactions"].as_array().expect("transactions");
-        if got.len() != want.len() {
-            failures.push(format!(
-                "{}: {} transactions, expected {}\n got: {}",
-                capture.display(),
-                got.len(),
-                want.len(),
-                serde_json::to_string_pretty(&got).unwrap_or_default()
-            ));
-        } else {
-            for (i, (g, w)) in got.iter().zip(want).enumerate() {
-                for (key, wv) in w.as_object().expect("object") {
-                    if g[key] != *wv {
-                        failures.push(format!(
-                            "{} transaction {i}: {key} = {}, expected {wv}",
-                            capture.display(),
-                            g[key]
-                        ));
-                    }
-                }
-            }
-        }
+        compare_transactions(
+            &capture,
+            &summarise_all(&a.transactions),
+            want,
+            &mut failures,
+        );
         let want_conns = expected["tls_connections"]
             .as_array()
             .expect("tls_connections");
@@ -575,8 +535,10 @@ fn compare_transactions(capture: &Path, got: &[Value], want: &[Value], failures:
             }
             if g[key] != *wv {
                 failures.push(format!(
-                    "{} transaction {i}: {key} = {}, expected {wv}",
+                    "{} transaction {i} ({} {}): {key} = {}, expected {wv}",
                     capture.display(),
+                    g["method"],
+                    g["url"],
                     g[key]
                 ));
             }
