@@ -8,6 +8,8 @@
 #   sudo scripts/golden/make-captures.sh h2          # only the HTTP/2 captures (h2-captures.sh, ports 18100-18102)
 #   sudo scripts/golden/make-captures.sh h2-tls|h2c-prior|h2c-upgrade   # one of them
 #   sudo scripts/golden/make-captures.sh dns         # only dns-lookups (dns-captures.sh, ports 18110-18112)
+#   sudo scripts/golden/make-captures.sh grpc        # only grpc-h2c (grpc-captures.sh, port 18120; needs grpcio, see there)
+#   sudo scripts/golden/make-captures.sh redirects   # only redirects (redirect-captures.sh, ports 18121-18122)
 #
 # Needs root (tcpdump). All traffic is on loopback (127.0.0.1 / ::1), on ports 18080-18089.
 # Starts its own nginx (own prefix and config in a temp dir, never the system service), a
@@ -24,14 +26,16 @@ PY=(python3 -B)   # -B: no __pycache__ in scripts/golden
 
 die() { echo "make-captures.sh: $*" >&2; exit 1; }
 ONLY=${1:-all}
-case $ONLY in all|encodings|tls|tls-cbc|h2|h2-tls|h2c-prior|h2c-upgrade|dns) ;;
-  *) die "usage: $0 [encodings|tls|tls-cbc|h2|h2-tls|h2c-prior|h2c-upgrade|dns]   (no argument: every HTTP/1 and TLS capture)";; esac
+case $ONLY in all|encodings|tls|tls-cbc|h2|h2-tls|h2c-prior|h2c-upgrade|dns|grpc|redirects) ;;
+  *) die "usage: $0 [encodings|tls|tls-cbc|h2|h2-tls|h2c-prior|h2c-upgrade|dns|grpc|redirects]   (no argument: every HTTP/1 and TLS capture)";; esac
 # HTTP/2 and DNS captures: own scripts, only on request (not part of the full run)
 [[ $ONLY == h2 ]] && exec "$(dirname "${BASH_SOURCE[0]}")/h2-captures.sh"
 [[ $ONLY == h2-tls ]] && exec "$(dirname "${BASH_SOURCE[0]}")/h2-captures.sh" tls
 [[ $ONLY == h2c-prior ]] && exec "$(dirname "${BASH_SOURCE[0]}")/h2-captures.sh" prior
 [[ $ONLY == h2c-upgrade ]] && exec "$(dirname "${BASH_SOURCE[0]}")/h2-captures.sh" upgrade
 [[ $ONLY == dns ]] && exec "$(dirname "${BASH_SOURCE[0]}")/dns-captures.sh"
+[[ $ONLY == grpc ]] && exec "$(dirname "${BASH_SOURCE[0]}")/grpc-captures.sh"
+[[ $ONLY == redirects ]] && exec "$(dirname "${BASH_SOURCE[0]}")/redirect-captures.sh"
 # TLS captures (tls13-nginx, tls12-nginx, tls-resumed, tls13-nokeys, tls12-partial-keys, tls12-cbc): own script
 [[ $ONLY == tls ]] && exec "$(dirname "${BASH_SOURCE[0]}")/tls-captures.sh"
 [[ $ONLY == tls-cbc ]] && exec "$(dirname "${BASH_SOURCE[0]}")/tls-captures.sh" cbc

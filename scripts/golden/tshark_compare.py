@@ -16,9 +16,10 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 import xml.etree.ElementTree as ET
 
-PORTS = range(18080, 18087)
+PORTS = list(range(18080, 18087)) + [18121, 18122]   # 18121/18122: redirects.pcap
 # capture -> {difference text: explanation}. Filled from observed tshark 4.0 behaviour.
 _LOSS = ("tshark stops dissecting HTTP in this direction of the connection at the first missing TCP segment "
          "(its reassembly waits for the missing bytes and never resyncs), so everything after the gap is "
@@ -117,6 +118,8 @@ def messages(pdml):
                     info["content_encoding"] = show
                 elif n == "http.content_length":
                     info["content_length"] = int(show)
+                elif n == "http.location":
+                    info["location"] = show
                 elif n == "http.chunk_size":
                     info["chunks"] = (info["chunks"] or 0) + int(show)
             if "method" in info or "status" in info:
@@ -182,6 +185,38 @@ def tls_facts(pdml):
     return out
 
 
+def compare_redirects(exp, got_req, got_resp, show):
+    """redirects.pcap: tshark's requests paired with its responses in order per connection, all
+    transactions in order of request frame; a request follows the 3xx whose http.location (resolved
+    against that request's full URI, RFC 3986) is its URL: the earliest unclaimed earlier 3xx."""
+    txs = []
+    for c in got_req:
+        for i, (m, url, _, fr) in enumerate(got_req[c]):
+            r = got_resp.get(c, [])
+            st, loc = (r[i][0], r[i][4]) if i < len(r) else (None, None)
+            txs.append((fr, url, st, loc))
+    txs.sort()
+    frm, hops, claimed = [], [], set()
+    for j, (_, url, _, _) in enumerate(txs):
+        src = next((i for i in range(j) if i not in claimed and txs[i][2] is not None and 300 <= txs[i][2] < 400
+                    and txs[i][3] and urllib.parse.urljoin(txs[i][1], txs[i][3]) == url), None)
+        if src is not None:
+            claimed.add(src)
+        frm.append(src)
+        hops.append(None if src is None else (hops[src] or 0) + 1)
+    diffs = []
+    for i in range(max(len(exp["transactions"]), len(txs))):
+        t = exp["transactions"][i] if i < len(exp["transactions"]) else {}
+        w = (t.get("redirect_from"), t.get("redirect_hops")) if t else None
+        g = (frm[i], hops[i]) if i < len(txs) else None
+        if show:
+            print(f"  tx {i} redirect (from, hops): expected {w} tshark {g}"
+                  + (f" (Location {txs[i][3]!r})" if i < len(txs) and txs[i][3] else ""))
+        if w != g:
+            diffs.append(f"transaction {i} redirect (from, hops): expected {w}, tshark {g}")
+    return diffs
+
+
 def main(argv):
     exp_path = argv[0]
     if exp_path.endswith((".h2-expected.json", ".dns-expected.json")):
@@ -223,7 +258,7 @@ def main(argv):
                 # with decompression off tshark 4.0 shows an encoded body as plain data, not
                 # file_data: take its size from the framing instead
                 enc = a["chunks"] if a["chunks"] is not None else a["content_length"]
-            got_resp.setdefault(c, []).append((a["status"], enc or 0, decd, fr))
+            got_resp.setdefault(c, []).append((a["status"], enc or 0, decd, fr, a.get("location")))
     want_req, want_resp = {}, {}
     for t in exp["transactions"]:
         if t["method"] is not None:
@@ -243,6 +278,8 @@ def main(argv):
                           + (f" (frame {g[i][3]})" if i < len(g) else ""))
                 if wi != gi:
                     diffs.append(f"conn {c} {kind} {i}: expected {wi}, tshark {gi}")
+    if any("redirect_from" in t or "redirect_hops" in t for t in exp["transactions"]):
+        diffs += compare_redirects(exp, got_req, got_resp, show)
     if tls_mode:
         hs, _ = tshark(cap, False, extra, "tls.handshake.type == 1 || tls.handshake.type == 2 || tls.handshake.type == 8 || tls.handshake.type == 11")
         facts = tls_facts(hs)

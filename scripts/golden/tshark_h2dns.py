@@ -25,10 +25,11 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 import xml.etree.ElementTree as ET
 
 H2_TLS_PORT = 18100        # TLS: tshark picks HTTP/2 from the ALPN (h2) once decrypted
-H2_PORTS = (18101,)        # prior-knowledge h2c
+H2_PORTS = (18101, 18120)  # prior-knowledge h2c (18120: gRPC, grpc-h2c)
 H2_UPGRADE_PORT = 18102
 DNS_PORTS = (18110, 18112)
 DNS_HTTP_PORT = 18111
@@ -78,7 +79,17 @@ def h2_view(cap, keylog):
         frame, tcp, _, _ = pkt_basics(pkt)
         cs = conns.setdefault(tcp, {})
         ev = events.setdefault(tcp, [])
+        last_data_sid = None   # a "grpc" proto follows the http2 DATA frame that carried it
         for proto in pkt.findall("proto"):
+            if proto.get("name") == "grpc" and last_data_sid is not None:
+                # tshark's gRPC dissector: one proto per DATA payload, "GRPC Message: /svc/m, Request|Response"
+                way = 1 if (proto.get("showname") or "").rstrip().endswith("Response") else 0
+                n = sum(1 for n, _ in fields(proto) if n == "grpc.message_length")
+                s = cs.setdefault(last_data_sid, new_stream())
+                s["grpc_msgs"][way] += n
+                s["grpc_compressed"] |= any(n == "grpc.compressed_flag" and f.get("show") != "0"
+                                            for n, f in fields(proto))
+                continue
             if proto.get("name") == "http":
                 req = {}
                 for n, f in fields(proto):
@@ -129,12 +140,15 @@ def h2_view(cap, keylog):
                 if "type" not in fr or not fr.get("sid"):
                     continue
                 sid = fr["sid"]
+                last_data_sid = sid if fr["type"] == 0 else last_data_sid
                 if fr["type"] == 1:   # HEADERS
                     h = dict(zip(fr["names"], fr["values"]))
                     s = cs.setdefault(sid, new_stream())
+                    if "grpc-status" in h:   # trailers, or a trailers-only response
+                        s["grpc_status"], s["grpc_message"] = h["grpc-status"], h.get("grpc-message")
                     if ":method" in h:
                         s.update(method=h[":method"], url=f"{h.get(':scheme')}://{h.get(':authority')}{h.get(':path')}",
-                                 start=frame)
+                                 start=frame, path=h.get(":path"), content_type=h.get("content-type"))
                         ev.append((frame, "open", sid))
                         if fr.get("end"):
                             s["req_done"] = True
@@ -167,7 +181,21 @@ def h2_view(cap, keylog):
 
 def new_stream():
     return {"method": None, "url": None, "status": None, "req": 0, "resp": 0, "resp_data": b"", "encoding": None,
-            "start": None}
+            "start": None, "grpc_msgs": [0, 0], "grpc_compressed": False}
+
+
+def grpc_view(s):
+    """The "grpc" block of a stream as tshark shows it: service/method from :path, grpc-status and
+    grpc-message from the trailers (percent-decoded here; empty or absent -> None), and the number of
+    length-prefixed messages tshark's gRPC dissector found each way. None for a non-gRPC stream."""
+    if not (s.get("content_type") or "").startswith("application/grpc"):
+        return None
+    _, service, method = (s.get("path") or "//").split("/", 2)
+    msg = s.get("grpc_message")
+    return {"service": service, "method": method,
+            "status": int(s["grpc_status"]) if s.get("grpc_status") is not None else None,
+            "message": urllib.parse.unquote(msg, errors="strict") if msg else None,
+            "messages": list(s["grpc_msgs"])}
 
 
 def compare_h2(exp, exp_path, verbose):
@@ -188,7 +216,8 @@ def compare_h2(exp, exp_path, verbose):
                     decoded = len(gzip.decompress(s["resp_data"])) if s["encoding"] == "gzip" else "?"
             got.append({"method": s["method"], "url": s["url"], "status": s["status"], "request_body_bytes": s["req"],
                         "response_body_bytes": s["resp"], "response_decoded_bytes": decoded,
-                        "connection": tcp + 1, "position": pos, "stream": sid})
+                        "connection": tcp + 1, "position": pos, "stream": sid, "grpc": grpc_view(s),
+                        "grpc_compressed": s["grpc_compressed"]})
     keys = ("method", "url", "status", "request_body_bytes", "response_body_bytes", "response_decoded_bytes",
             "connection", "position", "stream")
     diffs = []
@@ -201,6 +230,17 @@ def compare_h2(exp, exp_path, verbose):
             print(f"  tx {i}: expected {w}\n        tshark   {g}")
         if w != g:
             diffs.append(f"transaction {i}: expected {w}, tshark {g}")
+    # gRPC (grpc-h2c): the per-transaction "grpc" block, when the expected file has one
+    if any("grpc" in t for t in exp["transactions"]):
+        for i in range(max(len(exp["transactions"]), len(got))):
+            w = exp["transactions"][i].get("grpc") if i < len(exp["transactions"]) else None
+            g = got[i]["grpc"] if i < len(got) else None
+            if verbose:
+                print(f"  tx {i} grpc: expected {w}\n        tshark   {g}")
+            if w != g:
+                diffs.append(f"transaction {i} grpc: expected {w}, tshark {g}")
+            if i < len(got) and got[i]["grpc_compressed"]:
+                diffs.append(f"transaction {i} grpc: tshark shows a compressed message (none expected)")
     for t in exp["transactions"]:
         if t.get("protocol") != "HTTP/2" or t["stream"] % 2 != 1:
             diffs.append(f"transaction {t['url']}: protocol {t.get('protocol')} stream {t.get('stream')}")
