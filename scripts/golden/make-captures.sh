@@ -8,6 +8,9 @@
 #   sudo scripts/golden/make-captures.sh h2          # only the HTTP/2 captures (h2-captures.sh, ports 18100-18102)
 #   sudo scripts/golden/make-captures.sh h2-tls|h2c-prior|h2c-upgrade   # one of them
 #   sudo scripts/golden/make-captures.sh dns         # only dns-lookups (dns-captures.sh, ports 18110-18112)
+#   sudo scripts/golden/make-captures.sh findings    # the findings captures (findings-captures.sh, ports 18130-18143)
+#   sudo scripts/golden/make-captures.sh problems|findings-clean|conditional-ignored|etag-not-updated|
+#        duplicate-request|retry-storm|retry-backoff|failed-request-dns   # one findings capture
 #   sudo scripts/golden/make-captures.sh grpc        # only grpc-h2c (grpc-captures.sh, port 18120; needs grpcio, see there)
 #   sudo scripts/golden/make-captures.sh redirects   # only redirects (redirect-captures.sh, ports 18121-18122)
 #
@@ -26,6 +29,10 @@ PY=(python3 -B)   # -B: no __pycache__ in scripts/golden
 
 die() { echo "make-captures.sh: $*" >&2; exit 1; }
 ONLY=${1:-all}
+# findings captures: own script, only on request (not part of the full run)
+FINDINGS="problems findings-clean conditional-ignored etag-not-updated duplicate-request retry-storm retry-backoff failed-request-dns"
+[[ $ONLY == findings ]] && exec "$(dirname "${BASH_SOURCE[0]}")/findings-captures.sh"
+[[ " $FINDINGS " == *" $ONLY "* ]] && exec "$(dirname "${BASH_SOURCE[0]}")/findings-captures.sh" "$ONLY"
 case $ONLY in all|encodings|tls|tls-cbc|h2|h2-tls|h2c-prior|h2c-upgrade|dns|grpc|redirects) ;;
   *) die "usage: $0 [encodings|tls|tls-cbc|h2|h2-tls|h2c-prior|h2c-upgrade|dns|grpc|redirects]   (no argument: every HTTP/1 and TLS capture)";; esac
 # HTTP/2 and DNS captures: own scripts, only on request (not part of the full run)
