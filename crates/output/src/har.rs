@@ -28,6 +28,8 @@
 //!   protocol `h2` to `http/2.0` when there is no header text, which is always the case for
 //!   HTTP/2), and carry `_stream` (the stream id); gRPC calls carry `_grpc` (`service`,
 //!   `method`, `status`, `message`, `messages` as `[client→server, server→client]`);
+//! - an entry on which finding rules fired carries `_findings`, their rule ids (from
+//!   [`model::Transaction::findings`]);
 //! - a request that followed a redirect carries `_redirectFrom`, the `_id` of the entry whose
 //!   3xx response pointed to it (that entry's `response.redirectURL` is the `Location`);
 //! - the log carries `_connections`, the TLS or HTTP/2 connections (h2c included) that yielded
@@ -35,8 +37,10 @@
 //!   mid-connection), each as the JSON formats write a connection record; `_dns`, every DNS
 //!   lookup (HAR has no place for lookups: their duration is already each first entry's
 //!   `timings.dns`) as the JSON formats write one, in order of arrival, at most
-//!   [`MAX_HAR_DNS`]; `_dnsDropped`, the number of lookups left out beyond that bound; and
-//!   `_httpscope` with the [`Report`] (stats, summary, warnings).
+//!   [`MAX_HAR_DNS`]; `_dnsDropped`, the number of lookups left out beyond that bound;
+//!   `_findings`, every [`model::Finding`] of the report as the JSON formats write one; and
+//!   `_httpscope` with the [`Report`] (stats, summary with its per-origin table, warnings; the
+//!   findings are in `_findings` only).
 //!
 //! The writer streams entries: the log header goes out before the first entry, each entry as it
 //! comes (one per line), and [`Sink::finish`] closes the array and the objects. The records of
@@ -229,6 +233,8 @@ struct Entry<'a> {
     grpc: Option<&'a Grpc>,
     #[serde(rename = "_redirectFrom", skip_serializing_if = "Option::is_none")]
     redirect_from: Option<u64>,
+    #[serde(rename = "_findings", skip_serializing_if = "<[_]>::is_empty")]
+    findings: &'a [String],
 }
 
 /// What Chrome writes as `httpVersion` for HTTP/2.
@@ -542,6 +548,7 @@ fn entry(t: &Transaction) -> Entry<'_> {
         stream: t.stream,
         grpc: t.grpc.as_ref(),
         redirect_from: t.redirect.as_ref().map(|r| r.from),
+        findings: &t.findings,
     }
 }
 
@@ -637,9 +644,14 @@ impl<W: Write> Sink for HarWriter<W> {
         }
         write!(
             self.out,
-            "],\"_dnsDropped\":{},\"_httpscope\":",
+            "],\"_dnsDropped\":{},\"_findings\":[",
             self.lookups_dropped
         )?;
+        for (i, f) in report.findings.iter().enumerate() {
+            self.out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut self.out, f)?;
+        }
+        self.out.write_all(b"],\"_httpscope\":")?;
         serde_json::to_writer(&mut self.out, &*report)?;
         self.out.write_all(b"}}\n")?;
         self.out.flush()
@@ -671,6 +683,7 @@ mod tests {
             stats: model::Stats::default(),
             summary: b.build(),
             warnings: vec!["w".into()],
+            findings: Vec::new(),
         }
     }
 
@@ -930,6 +943,7 @@ mod tests {
             stats: model::Stats::default(),
             summary: SummaryBuilder::new().build(),
             warnings: vec![],
+            findings: Vec::new(),
         };
         HarWriter::new(&mut buf, RenderOptions::default())
             .finish(&report)

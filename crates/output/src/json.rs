@@ -12,8 +12,11 @@
 //! record of a DNS lookup ([`DnsOut`]): every field of [`model::DnsLookup`], plus `started`
 //! (RFC 3339 text) and `duration_ms` (first query to response; `null` without a response).
 //!
-//! Document shape: `{"transactions":[...],"connections":[...],"dns":[...],"input":..,
-//! "first_packet":..,"last_packet":..,"stats":..,"summary":..,"warnings":[..]}`. The
+//! Document shape: `{"transactions":[...],"connections":[...],"dns":[...],"findings":[...],
+//! "input":..,"first_packet":..,"last_packet":..,"stats":..,"summary":..,"warnings":[..]}`.
+//! `findings` holds every [`model::Finding`] as serde writes it (`rule`, `severity`, `message`,
+//! `origin`, `transactions`, `evidence` as `[name, value]` pairs, `hint`), in the report's order,
+//! one per line; `summary.origins` is the per-origin table ([`crate::OriginSummary`]). The
 //! transactions come first because the rest is only known at the end; JSON objects are
 //! unordered, so readers are unaffected. Each transaction, connection and lookup is on its own
 //! line to keep the file greppable.
@@ -203,6 +206,11 @@ impl<W: Write> Sink for JsonWriter<W> {
             self.out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
             serde_json::to_writer(&mut self.out, &DnsOut::new(l))?;
         }
+        self.out.write_all(b"\n],\"findings\":[")?;
+        for (i, f) in report.findings.iter().enumerate() {
+            self.out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut self.out, f)?;
+        }
         // `rest` is `{"input":...}`: drop its `{` and let its `}` close the document.
         self.out.write_all(b"\n],")?;
         self.out.write_all(rest.get(1..).unwrap_or(b"}"))?;
@@ -231,6 +239,7 @@ mod tests {
             stats: model::Stats::default(),
             summary: b.build(),
             warnings: vec!["a warning".into()],
+            findings: Vec::new(),
         }
     }
 
@@ -356,7 +365,8 @@ mod tests {
         assert!(lines[3].starts_with("{\"id\":7,"));
         assert!(lines[4].starts_with("{\"id\":5,"));
         assert!(lines[5].starts_with("],\"dns\":["));
-        assert!(lines[6].starts_with("],\"input\":"));
+        assert!(lines[6].starts_with("],\"findings\":["));
+        assert!(lines[7].starts_with("],\"input\":"));
     }
 
     #[test]

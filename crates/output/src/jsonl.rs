@@ -10,7 +10,13 @@
 //! `duration_ms` (`null` without a response), written when it arrives. HTTP/2 and gRPC facts
 //! (`stream`, `grpc`), the lookup behind a connection (`dns`) and redirect links (`redirect`)
 //! are fields of the transaction lines.
-//! [`Sink::finish`] writes a last line `{"type":"report", ...}` with the fields of [`Report`].
+//! [`Sink::finish`] writes one line `{"type":"finding", ...}` per finding, with the fields of
+//! [`model::Finding`] (`rule`, `severity` as `error`/`warning`/`info`, `message`, `origin`,
+//! `transactions`, `evidence` as `[name, value]` pairs, `hint`), in the report's order; then a
+//! last line `{"type":"report", ...}` with the fields of [`Report`]. The report line does not
+//! repeat the findings (the finding lines are their only place); its `summary.origins` holds
+//! the per-origin table ([`crate::OriginSummary`]). The rule ids that fired on a transaction
+//! are its line's `findings` field.
 //! Nothing is written at start, so an interrupted run still leaves whole lines.
 
 use crate::json::{ConnectionOut, DnsOut, TransactionRecord};
@@ -67,6 +73,9 @@ impl<W: Write> Sink for JsonlWriter<W> {
 
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         let report = prepare_report(report, &self.opts);
+        for f in &report.findings {
+            self.line("finding", f)?;
+        }
         self.line("report", &*report)?;
         self.out.flush()
     }
@@ -94,6 +103,7 @@ mod tests {
             stats: model::Stats::default(),
             summary: b.build(),
             warnings: vec![],
+            findings: Vec::new(),
         };
         let mut buf = Vec::new();
         let mut w = JsonlWriter::new(&mut buf, RenderOptions::default());

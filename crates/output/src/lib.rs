@@ -40,9 +40,13 @@ pub use json::JsonWriter;
 pub use jsonl::JsonlWriter;
 pub use pcapng::PcapngWriter;
 pub use redact::{
-    redact_header_value, redact_headers, redact_summary, redact_transaction, redact_url, REDACTED,
+    redact_finding, redact_header_value, redact_headers, redact_summary, redact_transaction,
+    redact_url, REDACTED,
 };
-pub use summary::{HostSummary, SlowRequest, StatusClasses, Summary, SummaryBuilder, OTHER_HOSTS};
+pub use summary::{
+    origin_of, OriginSummary, SlowRequest, StatusClasses, Summary, SummaryBuilder, MAX_ORIGINS,
+    MAX_ORIGIN_LABELS, OTHER,
+};
 pub use terminal::TerminalReport;
 
 /// Most DNS lookups [`HarWriter`] keeps for `log._dns`; later ones are counted in
@@ -78,6 +82,14 @@ pub struct Report {
     pub summary: Summary,
     /// Free-text warnings for people (unusual input, skipped features, ...).
     pub warnings: Vec<String>,
+    /// Every finding, already sorted (errors first, then by rule id, then by origin).
+    ///
+    /// Not part of the report's serialisation (`#[serde(skip)]`): each format writes the
+    /// findings once, in its own place, as [`model::Finding`] serialises: JSON lines as
+    /// `{"type":"finding", ...}` lines before the report line, the JSON document as its
+    /// `findings` array, HAR as `log._findings`; the terminal report as its Findings section.
+    #[serde(skip)]
+    pub findings: Vec<model::Finding>,
 }
 
 /// An output format. The binary calls [`start`](Sink::start) once with the first packet's
@@ -146,8 +158,8 @@ mod tests {
 pub(crate) mod fixtures {
     use model::{
         BodySize, CertificateInfo, ConnectionId, ConnectionRecord, Decryption, DnsLookup,
-        DnsOutcome, Grpc, Header, Http2Info, Incomplete, IncompleteReason, MessageTimes,
-        RedirectLink, Request, Response, Timestamp, Timings, TlsInfo, Transaction,
+        DnsOutcome, Finding, Grpc, Header, Http2Info, Incomplete, IncompleteReason, MessageTimes,
+        RedirectLink, Request, Response, Severity, Timestamp, Timings, TlsInfo, Transaction,
     };
 
     /// Milliseconds to nanoseconds.
@@ -506,6 +518,45 @@ pub(crate) mod fixtures {
             min_ttl: None,
             outcome: DnsOutcome::TimedOut,
         }
+    }
+
+    /// `t` with the rule ids that fired on it.
+    pub(crate) fn flagged(mut t: Transaction, rules: &[&str]) -> Transaction {
+        t.findings = rules.iter().map(|r| (*r).to_owned()).collect();
+        t
+    }
+
+    /// Two findings, sorted as the report holds them: an error `insecure-http` on
+    /// `http://example.com` (transactions 1 and 2; a secret in its message and evidence) and a
+    /// warning `no-validator` on `https://secure.example.com` (transaction 5).
+    pub(crate) fn findings() -> Vec<Finding> {
+        vec![
+            Finding {
+                rule: "insecure-http".into(),
+                severity: Severity::Error,
+                message: "GET http://example.com/index.html?q=rust&token=abc123 sent over \
+                          plain HTTP"
+                    .into(),
+                origin: Some("http://example.com".into()),
+                transactions: vec![1, 2],
+                evidence: vec![
+                    ("scheme".into(), "http".into()),
+                    ("authorization".into(), "Bearer s3cr3t".into()),
+                ],
+                hint: "Serve the origin over HTTPS and redirect http:// to https://.".into(),
+            },
+            Finding {
+                rule: "no-validator".into(),
+                severity: Severity::Warning,
+                message: "GET https://secure.example.com/account answered 200 without ETag or \
+                          Last-Modified"
+                    .into(),
+                origin: Some("https://secure.example.com".into()),
+                transactions: vec![5],
+                evidence: vec![("cache-control".into(), "max-age=60".into())],
+                hint: "Send ETag or Last-Modified so that clients can revalidate.".into(),
+            },
+        ]
     }
 
     /// `http://example.com/old` (id `first`, `offset_ms` after [`T0`]) answered 301 with

@@ -13,11 +13,15 @@
 //!   whose name contains `token`, `key`, `secret`, `password`, `passwd`, `pwd`, `auth`, `sig`,
 //!   `signature`, `session` or `code` becomes `[redacted]`.
 //!
+//! - findings ([`redact_finding`]): every URL in the message (a word containing `://`, or a
+//!   request target `/...?...`) as above; each evidence value as a header of the evidence's
+//!   name would be, and every URL in it.
+//!
 //! The rules err on the side of masking (`monkey=1` is masked because it contains `key`).
 //! Trailers get the same treatment as headers.
 
 use crate::{RenderOptions, Report, Summary};
-use model::{Header, Transaction};
+use model::{Finding, Header, Transaction};
 use std::borrow::Cow;
 
 /// What replaces a secret.
@@ -204,6 +208,50 @@ pub fn redact_summary(s: &Summary) -> Summary {
     s
 }
 
+/// `text` with every word that looks like a URL (contains `://`, or is a request target
+/// starting with `/` and holding a query) passed through [`redact_url`]; whitespace is kept.
+fn redact_urls_in_text(text: &str) -> Cow<'_, str> {
+    let looks_like_url = |w: &str| w.contains("://") || (w.starts_with('/') && w.contains('?'));
+    if !text
+        .split_whitespace()
+        .any(|w| looks_like_url(w) && matches!(redact_url(w), Cow::Owned(_)))
+    {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + REDACTED.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if looks_like_url(word) {
+            out.push_str(&redact_url(word));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_whitespace() {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    Cow::Owned(out)
+}
+
+/// A copy of `f` with its secrets masked: URLs in the message, and evidence values (each as a
+/// header named like the evidence would be, then every URL in it).
+pub fn redact_finding(f: &Finding) -> Finding {
+    let mut f = f.clone();
+    f.message = redact_urls_in_text(&f.message).into_owned();
+    for (name, value) in &mut f.evidence {
+        let masked = redact_header_value(name, value);
+        *value = redact_urls_in_text(&masked).into_owned();
+    }
+    f
+}
+
 /// The transaction as a sink should render it under `opts`.
 pub(crate) fn prepare<'a>(t: &'a Transaction, opts: &RenderOptions) -> Cow<'a, Transaction> {
     if opts.show_secrets {
@@ -220,6 +268,7 @@ pub(crate) fn prepare_report<'a>(r: &'a Report, opts: &RenderOptions) -> Cow<'a,
     } else {
         let mut r = r.clone();
         r.summary = redact_summary(&r.summary);
+        r.findings = r.findings.iter().map(redact_finding).collect();
         Cow::Owned(r)
     }
 }

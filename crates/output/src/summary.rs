@@ -3,10 +3,11 @@
 //! This module owns [`SummaryBuilder`], which sees each transaction once and keeps only
 //! aggregates whose size does not depend on the number of transactions:
 //! - scalar counters (requests, bytes, reuse, status classes, incomplete reasons);
-//! - per-host counters (the host is `Host`, else HTTP/2's `:authority`, else the server
-//!   address) for at most [`MAX_TRACKED_HOSTS`] distinct hosts; transactions for
-//!   hosts first seen after that go straight to the [`OTHER_HOSTS`] bucket, so the top-50 list
-//!   is exact whenever a capture has at most that many hosts;
+//! - per-origin counters ([`OriginSummary`]; the origin is `scheme://host[:port]` as
+//!   [`origin_of`] spells it) for at most [`MAX_TRACKED_ORIGINS`] distinct origins;
+//!   transactions for origins first seen after that go straight to the [`OTHER`] bucket, so the
+//!   top-50 list is exact whenever a capture has at most that many origins. Each origin counts
+//!   at most [`MAX_ORIGIN_LABELS`] protocol names and TLS versions, the rest as [`OTHER`];
 //! - per-protocol counters for at most [`MAX_PROTOCOLS`] protocol names, the rest as `(other)`,
 //!   and likewise per TLS version for requests that travelled over TLS;
 //! - the [`MAX_SLOWEST`] slowest transactions by [`model::Timings::total`].
@@ -21,17 +22,22 @@ use model::{header_value, ConnectionId, IncompleteReason, Timestamp, Timings, Tr
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Hosts listed individually in [`Summary::hosts`].
-const MAX_HOSTS: usize = 50;
-/// Distinct hosts counted individually while building.
-const MAX_TRACKED_HOSTS: usize = 1024;
+/// Origins listed individually in [`Summary::origins`].
+pub const MAX_ORIGINS: usize = 50;
+/// Distinct origins counted individually while building.
+const MAX_TRACKED_ORIGINS: usize = 1024;
 /// Distinct protocol names counted individually.
 const MAX_PROTOCOLS: usize = 16;
+/// Distinct protocol names, and TLS versions, counted individually per origin.
+pub const MAX_ORIGIN_LABELS: usize = 8;
 /// Entries of [`Summary::slowest`].
 const MAX_SLOWEST: usize = 10;
 
-/// The name of the bucket that gathers hosts beyond the top 50 (and protocols beyond 16).
-pub const OTHER_HOSTS: &str = "(other)";
+/// The name of the bucket that gathers origins beyond the top [`MAX_ORIGINS`] (and protocols
+/// or TLS versions beyond their bounds).
+pub const OTHER: &str = "(other)";
+/// The name of a protocol or TLS version that was not seen.
+const UNKNOWN: &str = "(unknown)";
 
 /// Transactions per status class.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -97,31 +103,68 @@ impl StatusClasses {
     }
 }
 
-/// Counters for one host (the `Host` header, lowercased, else the server address).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct HostSummary {
-    /// The host, or [`OTHER_HOSTS`] for the bucket of the rest.
-    pub host: String,
+/// Counters for one origin: `scheme://host[:port]` as [`origin_of`] spells it.
+///
+/// Serialised (JSON, JSON lines, HAR's `_httpscope`) with these field names:
+/// `origin`, `requests`, `connections`, `reused_requests`, `reuse_ratio`, `request_bytes`,
+/// `response_bytes`, `decoded_bytes`, `revalidations`, `incomplete`, `statuses` (a
+/// [`StatusClasses`] object: its `4xx` and `5xx` are the error counts and its `none` the
+/// failures, transactions without a response), `protocols` and `tls_versions` (arrays of
+/// `[name, count]`, most used first, then by name; at most [`MAX_ORIGIN_LABELS`] names, the rest
+/// as [`OTHER`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct OriginSummary {
+    /// The origin, or [`OTHER`] for the bucket of the rest.
+    pub origin: String,
     /// Transactions.
     pub requests: u64,
-    /// Connections (transactions at position 0).
+    /// Connections (transactions at position 0: a connection counts for the origin of its
+    /// first request).
     pub connections: u64,
     /// Transactions on a connection that had carried earlier ones.
     pub reused_requests: u64,
+    /// `reused_requests / requests`, 0 when there are none.
+    pub reuse_ratio: f64,
     /// Request bytes on the wire.
     pub request_bytes: u64,
     /// Response bytes on the wire.
     pub response_bytes: u64,
     /// Response body bytes after content decoding.
     pub decoded_bytes: u64,
+    /// Cache revalidations that confirmed the cached copy: `304 Not Modified` responses.
+    pub revalidations: u64,
     /// Transactions with at least one incomplete reason.
     pub incomplete: u64,
-    /// Transactions per status class.
+    /// Transactions per status class (`4xx`, `5xx`: errors; `none`: failures).
     pub statuses: StatusClasses,
+    /// Transactions per protocol (`HTTP/1.1`, `HTTP/2`), most used first.
+    pub protocols: Vec<(String, u64)>,
+    /// Transactions over TLS per version (`TLS 1.3`; `(unknown)` when not seen), most used
+    /// first.
+    pub tls_versions: Vec<(String, u64)>,
 }
 
-impl HostSummary {
-    /// Counts `t` (whose host this is).
+/// The counters of one origin while building: like [`OriginSummary`] without the ratio and
+/// with unsorted label counts.
+#[derive(Clone, Debug, Default)]
+struct OriginCounts {
+    requests: u64,
+    connections: u64,
+    reused_requests: u64,
+    request_bytes: u64,
+    response_bytes: u64,
+    decoded_bytes: u64,
+    revalidations: u64,
+    incomplete: u64,
+    statuses: StatusClasses,
+    protocols: Vec<(String, u64)>,
+    other_protocols: u64,
+    tls_versions: Vec<(String, u64)>,
+    other_tls_versions: u64,
+}
+
+impl OriginCounts {
+    /// Counts `t` (whose origin this is).
     fn add(&mut self, t: &Transaction) {
         self.requests = self.requests.saturating_add(1);
         self.connections = self.connections.saturating_add(u64::from(t.position == 0));
@@ -131,22 +174,81 @@ impl HostSummary {
         self.decoded_bytes = self
             .decoded_bytes
             .saturating_add(t.response_decoded_bytes());
+        self.revalidations = self
+            .revalidations
+            .saturating_add(u64::from(t.status() == 304));
         self.incomplete = self
             .incomplete
             .saturating_add(u64::from(!t.incomplete.is_empty()));
         self.statuses.add(t.status());
+        count_bounded(
+            &mut self.protocols,
+            &mut self.other_protocols,
+            protocol_name(&t.protocol),
+            1,
+            MAX_ORIGIN_LABELS,
+        );
+        if let Some(tls) = &t.tls {
+            count_bounded(
+                &mut self.tls_versions,
+                &mut self.other_tls_versions,
+                tls.version.as_deref().unwrap_or(UNKNOWN),
+                1,
+                MAX_ORIGIN_LABELS,
+            );
+        }
     }
 
-    /// Adds every counter of `o` (the host name stays).
-    fn merge(&mut self, o: &HostSummary) {
+    /// Adds every counter of `o`.
+    fn merge(&mut self, o: &OriginCounts) {
         self.requests = self.requests.saturating_add(o.requests);
         self.connections = self.connections.saturating_add(o.connections);
         self.reused_requests = self.reused_requests.saturating_add(o.reused_requests);
         self.request_bytes = self.request_bytes.saturating_add(o.request_bytes);
         self.response_bytes = self.response_bytes.saturating_add(o.response_bytes);
         self.decoded_bytes = self.decoded_bytes.saturating_add(o.decoded_bytes);
+        self.revalidations = self.revalidations.saturating_add(o.revalidations);
         self.incomplete = self.incomplete.saturating_add(o.incomplete);
         self.statuses.merge(&o.statuses);
+        for (name, n) in &o.protocols {
+            count_bounded(
+                &mut self.protocols,
+                &mut self.other_protocols,
+                name,
+                *n,
+                MAX_ORIGIN_LABELS,
+            );
+        }
+        self.other_protocols = self.other_protocols.saturating_add(o.other_protocols);
+        for (name, n) in &o.tls_versions {
+            count_bounded(
+                &mut self.tls_versions,
+                &mut self.other_tls_versions,
+                name,
+                *n,
+                MAX_ORIGIN_LABELS,
+            );
+        }
+        self.other_tls_versions = self.other_tls_versions.saturating_add(o.other_tls_versions);
+    }
+
+    /// The summary of this origin under `origin`.
+    fn summary(&self, origin: String) -> OriginSummary {
+        OriginSummary {
+            origin,
+            requests: self.requests,
+            connections: self.connections,
+            reused_requests: self.reused_requests,
+            reuse_ratio: ratio(self.reused_requests, self.requests),
+            request_bytes: self.request_bytes,
+            response_bytes: self.response_bytes,
+            decoded_bytes: self.decoded_bytes,
+            revalidations: self.revalidations,
+            incomplete: self.incomplete,
+            statuses: self.statuses.clone(),
+            protocols: sorted_counts(&self.protocols, self.other_protocols),
+            tls_versions: sorted_counts(&self.tls_versions, self.other_tls_versions),
+        }
     }
 }
 
@@ -194,8 +296,9 @@ pub struct Summary {
     pub incomplete_reasons: Vec<(IncompleteReason, u64)>,
     /// Transactions per status class.
     pub status_classes: StatusClasses,
-    /// Top 50 hosts by requests (then by name), plus an [`OTHER_HOSTS`] bucket for the rest.
-    pub hosts: Vec<HostSummary>,
+    /// Top [`MAX_ORIGINS`] origins by requests (then by name), plus an [`OTHER`] bucket for
+    /// the rest (serialised as `origins`).
+    pub origins: Vec<OriginSummary>,
     /// The 10 slowest transactions by total time, slowest first (earlier first on ties).
     pub slowest: Vec<SlowRequest>,
     /// Transactions per protocol, most used first (then by name).
@@ -220,8 +323,8 @@ pub struct SummaryBuilder {
     incomplete: u64,
     incomplete_reasons: BTreeMap<IncompleteReason, u64>,
     status_classes: StatusClasses,
-    hosts: HashMap<String, HostSummary>,
-    other_hosts: HostSummary,
+    origins: HashMap<String, OriginCounts>,
+    other_origins: OriginCounts,
     slowest: Vec<SlowRequest>,
     protocols: Vec<(String, u64)>,
     other_protocols: u64,
@@ -238,27 +341,75 @@ fn host_of(t: &Transaction) -> String {
         .and_then(|r| {
             header_value(&r.headers, "host").or_else(|| header_value(&r.headers, ":authority"))
         })
+        .filter(|h| !h.is_empty())
         .map_or_else(|| t.server.to_string(), str::to_owned)
 }
 
-/// Counts one more `name` in a list bounded to [`MAX_PROTOCOLS`] names; a name beyond the
-/// bound counts in `other`.
-fn count_bounded(list: &mut Vec<(String, u64)>, other: &mut u64, name: &str) {
-    if let Some(p) = list.iter_mut().find(|(p, _)| p == name) {
-        p.1 = p.1.saturating_add(1);
-    } else if list.len() < MAX_PROTOCOLS {
-        list.push((name.to_owned(), 1));
+/// The origin a transaction was for, `scheme://host[:port]`: taken from its URL (scheme and
+/// host lowercased, userinfo dropped, the default port of `http` (80) and `https` (443) left
+/// out, as browsers serialise origins). When the URL has no scheme (a `CONNECT` target, or no
+/// request), the scheme is `https` for an exchange over TLS and `http` otherwise, and the
+/// authority is the `Host` header, else HTTP/2's `:authority`, else the server address.
+pub fn origin_of(t: &Transaction) -> String {
+    let (scheme, authority) = match t.url.split_once("://") {
+        Some((scheme, rest)) if !scheme.is_empty() && !scheme.contains(['/', '?', '#']) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let authority = rest.get(..end).unwrap_or(rest);
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            (scheme.to_ascii_lowercase(), host.to_ascii_lowercase())
+        }
+        _ => {
+            let scheme = if t.tls.is_some() { "https" } else { "http" };
+            (scheme.to_owned(), host_of(t).to_ascii_lowercase())
+        }
+    };
+    let default_port = match scheme.as_str() {
+        "http" | "ws" => Some(":80"),
+        "https" | "wss" => Some(":443"),
+        _ => None,
+    };
+    let authority = default_port
+        .and_then(|p| authority.strip_suffix(p))
+        .unwrap_or(&authority);
+    format!("{scheme}://{authority}")
+}
+
+/// The name a protocol is counted under: `(unknown)` when empty.
+fn protocol_name(protocol: &str) -> &str {
+    if protocol.is_empty() {
+        UNKNOWN
     } else {
-        *other = other.saturating_add(1);
+        protocol
     }
 }
 
-/// `list` most used first (then by name), with an [`OTHER_HOSTS`] entry for `other`.
+/// `part / whole`, 0 when `whole` is 0.
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// Counts `n` more `name` in a list bounded to `bound` names; a name beyond the bound counts in
+/// `other`.
+fn count_bounded(list: &mut Vec<(String, u64)>, other: &mut u64, name: &str, n: u64, bound: usize) {
+    if let Some(p) = list.iter_mut().find(|(p, _)| p == name) {
+        p.1 = p.1.saturating_add(n);
+    } else if list.len() < bound {
+        list.push((name.to_owned(), n));
+    } else {
+        *other = other.saturating_add(n);
+    }
+}
+
+/// `list` most used first (then by name), with an [`OTHER`] entry for `other`.
 fn sorted_counts(list: &[(String, u64)], other: u64) -> Vec<(String, u64)> {
     let mut out = list.to_vec();
     out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     if other > 0 {
-        out.push((OTHER_HOSTS.to_owned(), other));
+        out.push((OTHER.to_owned(), other));
     }
     out
 }
@@ -291,43 +442,38 @@ impl SummaryBuilder {
             }
         }
         self.status_classes.add(t.status());
-        self.add_host(t);
-        self.add_protocol(&t.protocol);
+        self.add_origin(t);
+        count_bounded(
+            &mut self.protocols,
+            &mut self.other_protocols,
+            protocol_name(&t.protocol),
+            1,
+            MAX_PROTOCOLS,
+        );
         if let Some(tls) = &t.tls {
             self.secure_requests = self.secure_requests.saturating_add(1);
-            let version = tls.version.as_deref().unwrap_or("(unknown)");
             count_bounded(
                 &mut self.tls_versions,
                 &mut self.other_tls_versions,
-                version,
+                tls.version.as_deref().unwrap_or(UNKNOWN),
+                1,
+                MAX_PROTOCOLS,
             );
         }
         self.add_slow(t);
     }
 
-    fn add_host(&mut self, t: &Transaction) {
-        let host = host_of(t).to_ascii_lowercase();
-        if let Some(h) = self.hosts.get_mut(&host) {
-            h.add(t);
-        } else if self.hosts.len() < MAX_TRACKED_HOSTS {
-            let mut h = HostSummary {
-                host: host.clone(),
-                ..HostSummary::default()
-            };
-            h.add(t);
-            self.hosts.insert(host, h);
+    fn add_origin(&mut self, t: &Transaction) {
+        let origin = origin_of(t);
+        if let Some(o) = self.origins.get_mut(&origin) {
+            o.add(t);
+        } else if self.origins.len() < MAX_TRACKED_ORIGINS {
+            let mut o = OriginCounts::default();
+            o.add(t);
+            self.origins.insert(origin, o);
         } else {
-            self.other_hosts.add(t);
+            self.other_origins.add(t);
         }
-    }
-
-    fn add_protocol(&mut self, protocol: &str) {
-        let name = if protocol.is_empty() {
-            "(unknown)"
-        } else {
-            protocol
-        };
-        count_bounded(&mut self.protocols, &mut self.other_protocols, name);
     }
 
     fn add_slow(&mut self, t: &Transaction) {
@@ -358,21 +504,19 @@ impl SummaryBuilder {
 
     /// The summary of everything added so far.
     pub fn build(&self) -> Summary {
-        let mut hosts: Vec<HostSummary> = self.hosts.values().cloned().collect();
-        hosts.sort_by(|a, b| {
-            b.requests
-                .cmp(&a.requests)
-                .then_with(|| a.host.cmp(&b.host))
-        });
-        let mut other = self.other_hosts.clone();
-        other.host = OTHER_HOSTS.to_owned();
-        if hosts.len() > MAX_HOSTS {
-            for h in hosts.drain(MAX_HOSTS..) {
-                other.merge(&h);
-            }
+        let mut origins: Vec<(&String, &OriginCounts)> = self.origins.iter().collect();
+        origins.sort_by(|a, b| b.1.requests.cmp(&a.1.requests).then_with(|| a.0.cmp(b.0)));
+        let mut other = self.other_origins.clone();
+        for (_, o) in origins.iter().skip(MAX_ORIGINS) {
+            other.merge(o);
         }
+        let mut origins: Vec<OriginSummary> = origins
+            .iter()
+            .take(MAX_ORIGINS)
+            .map(|(name, o)| o.summary((*name).clone()))
+            .collect();
         if other.requests > 0 {
-            hosts.push(other);
+            origins.push(other.summary(OTHER.to_owned()));
         }
         let protocols = sorted_counts(&self.protocols, self.other_protocols);
         Summary {
@@ -382,11 +526,7 @@ impl SummaryBuilder {
             decoded_bytes: self.decoded_bytes,
             connections: self.connections,
             reused_requests: self.reused_requests,
-            reuse_ratio: if self.requests == 0 {
-                0.0
-            } else {
-                self.reused_requests as f64 / self.requests as f64
-            },
+            reuse_ratio: ratio(self.reused_requests, self.requests),
             incomplete: self.incomplete,
             incomplete_reasons: self
                 .incomplete_reasons
@@ -394,7 +534,7 @@ impl SummaryBuilder {
                 .map(|(r, n)| (*r, *n))
                 .collect(),
             status_classes: self.status_classes.clone(),
-            hosts,
+            origins,
             slowest: self.slowest.clone(),
             protocols,
             secure_requests: self.secure_requests,
@@ -410,21 +550,37 @@ mod tests {
     use model::Header;
 
     #[test]
-    fn http2_host_from_authority() {
-        let mut b = SummaryBuilder::new();
-        b.add(&h2_grpc(1, 0));
-        let mut no_host = get(2, 0, 0);
-        if let Some(r) = no_host.request.as_mut() {
-            r.headers.clear();
-        }
-        b.add(&no_host);
-        let s = b.build();
-        let hosts: Vec<&str> = s.hosts.iter().map(|h| h.host.as_str()).collect();
-        assert_eq!(hosts, ["93.184.216.34:80", "grpc.example.com"]);
+    fn origin_from_the_url() {
+        let with_url = |url: &str| {
+            let mut t = get(1, 0, 0);
+            t.url = url.into();
+            origin_of(&t)
+        };
+        assert_eq!(origin_of(&get(1, 0, 0)), "http://example.com");
+        assert_eq!(origin_of(&h2_grpc(1, 0)), "https://grpc.example.com");
         assert_eq!(
-            s.protocols,
-            [("HTTP/1.1".to_owned(), 1), ("HTTP/2".to_owned(), 1)]
+            with_url("HTTP://User:pw@EXAMPLE.com:80/x"),
+            "http://example.com"
         );
+        assert_eq!(with_url("https://a.test:443?q"), "https://a.test");
+        assert_eq!(with_url("https://a.test:8443#f"), "https://a.test:8443");
+        assert_eq!(with_url("http://a.test:443/"), "http://a.test:443");
+        assert_eq!(with_url("http://[2001:db8::1]:80/"), "http://[2001:db8::1]");
+        // No scheme: a CONNECT target, or no request at all.
+        let mut connect = get(1, 0, 0);
+        connect.url = "example.com:443".into();
+        if let Some(r) = connect.request.as_mut() {
+            r.method = "CONNECT".into();
+            r.headers = vec![Header::new("Host", "Example.com:443")];
+        }
+        assert_eq!(origin_of(&connect), "http://example.com:443");
+        let mut bare = get(1, 0, 0);
+        bare.url = String::new();
+        bare.request = None;
+        assert_eq!(origin_of(&bare), "http://93.184.216.34");
+        let mut secure = tls_get(1, 0);
+        secure.url = String::new();
+        assert_eq!(origin_of(&secure), "https://secure.example.com");
     }
 
     #[test]
@@ -449,15 +605,22 @@ mod tests {
         assert_eq!(s.status_classes.success, 2);
         assert_eq!(s.status_classes.none, 1);
         assert_eq!(s.protocols, vec![("HTTP/1.1".to_owned(), 3)]);
-        let hosts: Vec<(&str, u64, u64)> = s
-            .hosts
+        let origins: Vec<(&str, u64, u64)> = s
+            .origins
             .iter()
-            .map(|h| (h.host.as_str(), h.requests, h.connections))
+            .map(|o| (o.origin.as_str(), o.requests, o.connections))
             .collect();
         assert_eq!(
-            hosts,
-            vec![("example.com", 2, 1), ("api.example.org", 1, 1)]
+            origins,
+            vec![
+                ("http://example.com", 2, 1),
+                ("http://api.example.org", 1, 1)
+            ]
         );
+        let api = &s.origins[1];
+        assert_eq!(api.statuses.none, 1);
+        assert_eq!(api.incomplete, 1);
+        assert_eq!(api.request_bytes, 420);
     }
 
     #[test]
@@ -496,7 +659,7 @@ mod tests {
         let s = SummaryBuilder::default().build();
         assert_eq!(s.requests, 0);
         assert_eq!(s.reuse_ratio, 0.0);
-        assert!(s.hosts.is_empty() && s.slowest.is_empty() && s.protocols.is_empty());
+        assert!(s.origins.is_empty() && s.slowest.is_empty() && s.protocols.is_empty());
         assert!(s.secure_requests == 0 && s.tls_versions.is_empty());
     }
 
@@ -527,45 +690,122 @@ mod tests {
     }
 
     #[test]
-    fn hosts_are_bounded_with_an_other_bucket() {
+    fn origins_are_bounded_with_an_other_bucket() {
         let mut b = SummaryBuilder::new();
         let mut n = 0;
-        for i in 0..(MAX_TRACKED_HOSTS + 10) {
+        for i in 0..(MAX_TRACKED_ORIGINS + 10) {
             let mut t = get(1, 0, 0);
-            if let Some(r) = t.request.as_mut() {
-                r.headers = vec![Header::new("Host", format!("h{i:04}.test"))];
-            }
-            // The first host gets three requests so it sorts first.
+            t.url = format!("https://h{i:04}.test/");
+            t.protocol = if i % 2 == 0 { "HTTP/1.1" } else { "HTTP/2" }.into();
+            // The first origin gets three requests so it sorts first.
             for _ in 0..if i == 0 { 3 } else { 1 } {
                 b.add(&t);
                 n += 1;
             }
         }
         let s = b.build();
-        assert_eq!(s.hosts.len(), MAX_HOSTS + 1);
-        assert_eq!(s.hosts[0].host, "h0000.test");
-        assert_eq!(s.hosts[0].requests, 3);
-        assert_eq!(s.hosts[1].host, "h0001.test");
-        let last = &s.hosts[MAX_HOSTS];
-        assert_eq!(last.host, OTHER_HOSTS);
-        assert_eq!(s.hosts.iter().map(|h| h.requests).sum::<u64>(), n);
-        assert_eq!(b.hosts.len(), MAX_TRACKED_HOSTS);
+        assert_eq!(s.origins.len(), MAX_ORIGINS + 1);
+        assert_eq!(s.origins[0].origin, "https://h0000.test");
+        assert_eq!(s.origins[0].requests, 3);
+        assert_eq!(s.origins[1].origin, "https://h0001.test");
+        let last = &s.origins[MAX_ORIGINS];
+        assert_eq!(last.origin, OTHER);
+        assert_eq!(s.origins.iter().map(|o| o.requests).sum::<u64>(), n);
+        assert_eq!(b.origins.len(), MAX_TRACKED_ORIGINS);
+        // The bucket merges the protocol counts of what it holds.
+        let rest = n - 3 - (MAX_ORIGINS as u64 - 1);
+        assert_eq!(last.requests, rest);
+        assert_eq!(last.protocols.iter().map(|p| p.1).sum::<u64>(), rest);
+        assert_eq!(last.protocols.len(), 2);
     }
 
     #[test]
-    fn host_falls_back_to_server_and_is_lowercased() {
+    fn origin_counters_and_serde_names() {
         let mut b = SummaryBuilder::new();
-        let mut t = get(1, 0, 0);
-        t.request = None;
-        b.add(&t);
-        let mut t = get(2, 0, 0);
-        if let Some(r) = t.request.as_mut() {
-            r.headers = vec![Header::new("host", "EXAMPLE.com")];
+        b.add(&get(1, 0, 0));
+        let mut revalidated = get(2, 1, 10);
+        if let Some(r) = revalidated.response.as_mut() {
+            r.status = 304;
+            r.body = model::BodySize::default();
         }
-        b.add(&t);
+        b.add(&revalidated);
+        let mut missing = get(3, 2, 20);
+        if let Some(r) = missing.response.as_mut() {
+            r.status = 404;
+        }
+        b.add(&missing);
+        let mut broken = get(4, 3, 30);
+        if let Some(r) = broken.response.as_mut() {
+            r.status = 503;
+        }
+        broken.protocol = "HTTP/1.0".into();
+        b.add(&broken);
+        b.add(&unanswered(5, 40));
+        b.add(&tls_get(6, 50));
         let s = b.build();
-        let names: Vec<&str> = s.hosts.iter().map(|h| h.host.as_str()).collect();
-        assert_eq!(names, vec!["93.184.216.34:80", "example.com"]);
+        let o = &s.origins[0];
+        assert_eq!(o.origin, "http://example.com");
+        assert_eq!((o.requests, o.connections, o.reused_requests), (4, 1, 3));
+        assert!((o.reuse_ratio - 0.75).abs() < 1e-12);
+        assert_eq!(o.revalidations, 1);
+        assert_eq!(o.statuses.client_error, 1);
+        assert_eq!(o.statuses.server_error, 1);
+        assert_eq!(o.statuses.none, 0);
+        assert_eq!(
+            o.protocols,
+            [("HTTP/1.1".to_owned(), 3), ("HTTP/1.0".to_owned(), 1)]
+        );
+        assert!(o.tls_versions.is_empty());
+        let secure = s
+            .origins
+            .iter()
+            .find(|o| o.origin == "https://secure.example.com")
+            .unwrap();
+        assert_eq!(secure.tls_versions, [("TLS 1.3".to_owned(), 1)]);
+        let json = serde_json::to_value(&s).unwrap();
+        assert!(json.get("hosts").is_none());
+        let o = &json["origins"][0];
+        for key in [
+            "origin",
+            "requests",
+            "connections",
+            "reused_requests",
+            "reuse_ratio",
+            "request_bytes",
+            "response_bytes",
+            "decoded_bytes",
+            "revalidations",
+            "incomplete",
+            "statuses",
+            "protocols",
+            "tls_versions",
+        ] {
+            assert!(o.get(key).is_some(), "{key}");
+        }
+        assert_eq!(o.as_object().unwrap().len(), 13);
+        assert_eq!(o["statuses"]["4xx"], 1);
+        assert_eq!(o["statuses"]["5xx"], 1);
+        assert_eq!(o["protocols"][0], serde_json::json!(["HTTP/1.1", 3]));
+        assert_eq!(json["origins"][1]["statuses"]["none"], 1);
+    }
+
+    #[test]
+    fn origin_labels_are_bounded() {
+        let mut b = SummaryBuilder::new();
+        for i in 0..(MAX_ORIGIN_LABELS + 2) {
+            let mut t = tls_get(1, 0);
+            t.protocol = format!("P/{i:02}");
+            t.tls = Some(model::TlsInfo {
+                version: Some(format!("V{i:02}")),
+                ..tls13()
+            });
+            b.add(&t);
+        }
+        let s = b.build();
+        let o = &s.origins[0];
+        assert_eq!(o.protocols.len(), MAX_ORIGIN_LABELS + 1);
+        assert_eq!(o.protocols.last(), Some(&(OTHER.to_owned(), 2)));
+        assert_eq!(o.tls_versions.len(), MAX_ORIGIN_LABELS + 1);
     }
 
     #[test]
@@ -581,7 +821,7 @@ mod tests {
         b.add(&t);
         let s = b.build();
         assert_eq!(s.protocols.len(), MAX_PROTOCOLS + 1);
-        assert_eq!(s.protocols.last(), Some(&(OTHER_HOSTS.to_owned(), 4)));
+        assert_eq!(s.protocols.last(), Some(&(OTHER.to_owned(), 4)));
     }
 
     #[test]

@@ -62,8 +62,8 @@ use crate::json::handshake_nanos;
 use crate::redact::{prepare, prepare_report};
 use crate::{RenderOptions, Report, Sink, Summary};
 use model::{
-    ConnectionRecord, Decryption, DnsLookup, DnsOutcome, DnsStats, Http2Info, IncompleteReason,
-    Stats, Timestamp, Timings, TlsStats, Transaction, Tunnel,
+    ConnectionRecord, Decryption, DnsLookup, DnsOutcome, DnsStats, Finding, Http2Info,
+    IncompleteReason, Severity, Stats, Timestamp, Timings, TlsStats, Transaction, Tunnel,
 };
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -73,8 +73,13 @@ use std::io::{self, Write};
 const BAR_CELLS: usize = 12;
 /// Width when [`RenderOptions::width`] is 0.
 const DEFAULT_WIDTH: usize = 100;
-/// Columns of a transaction line other than the URL (and two for a marker).
-const FIXED_COLUMNS: usize = 88;
+/// Columns of a transaction line other than the URL and the markers.
+const LINE_COLUMNS: usize = 86;
+/// Marker columns the URL column leaves room for: ` F3 R`, a findings marker and the reuse
+/// marker. Further markers run past the width.
+const MARKER_COLUMNS: usize = 5;
+/// Columns of a transaction line other than the URL.
+const FIXED_COLUMNS: usize = LINE_COLUMNS + MARKER_COLUMNS;
 /// Width of the protocol column (`HTTP/2+TLS1.3 s9999`).
 const PROTOCOL_COLUMNS: usize = 19;
 /// TLS connections without transactions listed individually.
@@ -95,8 +100,20 @@ const MAX_SUITES: usize = 32;
 const SUITE_COLUMNS: usize = 45;
 /// The URL column never gets narrower than this.
 const MIN_URL_COLUMNS: usize = 16;
-/// Width of the host column of the hosts table.
+/// Width of the host and name columns (SNI, DNS names).
 const HOST_COLUMNS: usize = 30;
+/// Width of the origin column of the origins table.
+const ORIGIN_COLUMNS: usize = 30;
+/// Examples listed per finding rule.
+const FINDING_EXAMPLES: usize = 3;
+/// Evidence pairs shown per example.
+const EVIDENCE_SHOWN: usize = 3;
+/// Longest evidence value shown (longer ones are shortened with `…`).
+const EVIDENCE_COLUMNS: usize = 40;
+/// Widest rule id column of the findings section.
+const RULE_COLUMNS: usize = 28;
+/// Indentation of the lines under a finding rule.
+const FINDING_INDENT: &str = "           ";
 
 const BOLD: &str = "1";
 const DIM: &str = "2";
@@ -213,6 +230,49 @@ fn fit(s: &str, width: usize) -> String {
     out.push('…');
     out.extend(s.chars().skip(len - tail));
     out
+}
+
+/// `s`, [`clean`]ed and shortened to at most `width` characters by replacing its end with `…`.
+fn clip(s: &str, width: usize) -> String {
+    let s = clean(s);
+    if s.chars().count() <= width {
+        return s;
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// The label of a severity, as serde writes it.
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+/// ANSI colour of a severity.
+fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "1;31",
+        Severity::Warning => "33",
+        Severity::Info => "36",
+    }
+}
+
+/// A protocol name as the origins table writes it: `h1.1`, `h1.0`, `h2`, `h3`; other names
+/// as they are.
+fn short_protocol(p: &str) -> String {
+    let upper = p.to_ascii_uppercase();
+    match upper.strip_prefix("HTTP/") {
+        Some("2" | "2.0") => "h2".to_owned(),
+        Some("3" | "3.0") => "h3".to_owned(),
+        Some(v) if !v.is_empty() => format!("h{v}"),
+        _ => clean(p),
+    }
 }
 
 /// The name of an incomplete reason, as serde writes it.
@@ -808,6 +868,14 @@ impl<W: Write> TerminalReport<W> {
             duration(t.timings.total()),
             bar(&t.timings, color),
         );
+        let mut rules: Vec<&str> = t.findings.iter().map(String::as_str).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        if !rules.is_empty() {
+            line.push(' ');
+            let text = format!("{}{}", if color { "⚑" } else { "F" }, rules.len());
+            line.push_str(&self.paint("1;33", &text));
+        }
         if t.reused() {
             line.push(' ');
             line.push_str(&self.paint(DIM, if color { "↻" } else { "R" }));
@@ -934,6 +1002,7 @@ impl<W: Write> TerminalReport<W> {
                 }
             })
             .collect();
+        legend.push(format!("{}N N findings", if color { "⚑" } else { "F" }));
         legend.push(format!(
             "{} reused connection",
             if color { "↻" } else { "R" }
@@ -946,27 +1015,187 @@ impl<W: Write> TerminalReport<W> {
         self.field("Legend", &legend.join("  "))
     }
 
-    fn hosts(&mut self, s: &Summary) -> io::Result<()> {
-        if s.hosts.is_empty() {
+    /// The findings: a count line, then per severity (errors first) and rule: the severity,
+    /// the rule, how many requests and origins it concerns (and the message when the rule has
+    /// one finding), up to [`FINDING_EXAMPLES`] examples (those concerning the most
+    /// transactions first) with their key evidence, and the rule's hint. Nothing without
+    /// findings.
+    fn findings(&mut self, findings: &[Finding]) -> io::Result<()> {
+        if findings.is_empty() {
             return Ok(());
         }
-        self.section("Hosts")?;
+        let mut sorted: Vec<&Finding> = findings.iter().collect();
+        // Stable: within a rule, the order given (by origin) is kept.
+        sorted.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.rule.cmp(&b.rule))
+        });
+        let severities = [Severity::Error, Severity::Warning, Severity::Info];
+        let counts: Vec<String> = severities
+            .iter()
+            .map(|&sev| {
+                (
+                    sev,
+                    sorted.iter().filter(|f| f.severity == sev).count() as u64,
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .map(|(sev, n)| {
+                let text = match sev {
+                    Severity::Error => plural(n, "error"),
+                    Severity::Warning => plural(n, "warning"),
+                    Severity::Info => format!("{n} info"),
+                };
+                self.paint(severity_color(sev), &text)
+            })
+            .collect();
+        writeln!(self.out)?;
+        writeln!(
+            self.out,
+            "{} {}",
+            self.paint(BOLD, "Findings:"),
+            counts.join(", ")
+        )?;
+        let rule_width = sorted
+            .iter()
+            .map(|f| clean(&f.rule).chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(RULE_COLUMNS);
+        let mut rest = sorted.as_slice();
+        while let Some(first) = rest.first() {
+            let n = rest
+                .iter()
+                .take_while(|f| f.severity == first.severity && f.rule == first.rule)
+                .count();
+            let (group, tail) = rest.split_at(n);
+            rest = tail;
+            self.finding_rule(group, rule_width)?;
+        }
+        Ok(())
+    }
+
+    /// The lines of one rule's findings (see [`findings`](Self::findings)).
+    fn finding_rule(&mut self, group: &[&Finding], rule_width: usize) -> io::Result<()> {
+        let Some(first) = group.first() else {
+            return Ok(());
+        };
+        let mut ids: Vec<u64> = group
+            .iter()
+            .flat_map(|f| f.transactions.iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut origins: Vec<&str> = group.iter().filter_map(|f| f.origin.as_deref()).collect();
+        origins.sort_unstable();
+        origins.dedup();
+        let mut scope = if ids.is_empty() {
+            counted(group.len() as u64, "finding", "findings")
+        } else {
+            plural(ids.len() as u64, "request")
+        };
+        if !origins.is_empty() {
+            let _ = write!(scope, " on {}", plural(origins.len() as u64, "origin"));
+        }
+        let dash = if self.opts.color { "—" } else { "-" };
+        let mut examples: Vec<&Finding> = group.to_vec();
+        if let [only] = group {
+            let _ = write!(scope, " {dash} {}", clean(&only.message));
+            examples.clear();
+        } else {
+            let _ = write!(scope, ", {}", plural(group.len() as u64, "finding"));
+            // Stable: the findings concerning the most transactions first.
+            examples.sort_by_key(|f| std::cmp::Reverse(f.transactions.len()));
+        }
+        let sev = first.severity;
+        writeln!(
+            self.out,
+            "  {} {:<rule_width$}  {scope}",
+            self.paint(severity_color(sev), &format!("{:<8}", severity_label(sev))),
+            clip(&first.rule, rule_width),
+        )?;
+        if let [only] = group {
+            if !only.evidence.is_empty() {
+                writeln!(self.out, "{FINDING_INDENT}evidence: {}", evidence(only))?;
+            }
+        }
+        for f in examples.iter().take(FINDING_EXAMPLES) {
+            let mut text = format!("{dash} {}", clean(&f.message));
+            if !f.evidence.is_empty() {
+                let _ = write!(text, " ({})", evidence(f));
+            }
+            writeln!(self.out, "{FINDING_INDENT}{text}")?;
+        }
+        if examples.len() > FINDING_EXAMPLES {
+            let more = format!("… {} more", examples.len() - FINDING_EXAMPLES);
+            writeln!(self.out, "{FINDING_INDENT}{more}")?;
+        }
+        let hint = first.hint.trim();
+        if !hint.is_empty() {
+            let text = format!("hint: {}", clean(hint));
+            writeln!(self.out, "{FINDING_INDENT}{}", self.paint(DIM, &text))?;
+        }
+        Ok(())
+    }
+
+    /// The per-origin table: requests, connections and reuse, bytes, revalidations (304),
+    /// errors (4xx, 5xx), failures (no response), protocols and TLS versions.
+    fn origins(&mut self, s: &Summary) -> io::Result<()> {
+        if s.origins.is_empty() {
+            return Ok(());
+        }
+        self.section("Origins")?;
         let head = format!(
-            "  {:<HOST_COLUMNS$} {:>8} {:>6} {:>7} {:>9} {:>9}",
-            "host", "requests", "conns", "reused", "transfer", "decoded"
+            "  {:<ORIGIN_COLUMNS$} {:>5} {:>5} {:>5} {:>9} {:>9} {:>4} {:>4} {:>4} {:>4}  {}",
+            "origin",
+            "reqs",
+            "conns",
+            "reuse",
+            "transfer",
+            "decoded",
+            "304",
+            "4xx",
+            "5xx",
+            "fail",
+            "protocols"
         );
         writeln!(self.out, "{}", self.paint(DIM, &head))?;
-        for h in &s.hosts {
-            writeln!(
-                self.out,
-                "  {:<HOST_COLUMNS$} {:>8} {:>6} {:>7} {:>9} {:>9}",
-                fit(&h.host, HOST_COLUMNS),
-                h.requests,
-                h.connections,
-                h.reused_requests,
-                bytes(h.request_bytes.saturating_add(h.response_bytes)),
-                bytes(h.decoded_bytes)
-            )?;
+        for o in &s.origins {
+            let mut labels: Vec<String> = o
+                .protocols
+                .iter()
+                .map(|(p, n)| format!("{} {n}", short_protocol(p)))
+                .collect();
+            labels.extend(
+                o.tls_versions
+                    .iter()
+                    .map(|(v, n)| format!("{} {n}", clean(&v.replace(' ', "")))),
+            );
+            let st = &o.statuses;
+            let errors = |n: u64, code: &str| {
+                let text = format!("{n:>4}");
+                if n > 0 {
+                    self.paint(code, &text)
+                } else {
+                    text
+                }
+            };
+            let line = format!(
+                "  {:<ORIGIN_COLUMNS$} {:>5} {:>5} {:>4}% {:>9} {:>9} {:>4} {} {} {}  {}",
+                fit(&o.origin, ORIGIN_COLUMNS),
+                o.requests,
+                o.connections,
+                (o.reuse_ratio * 100.0).round(),
+                bytes(o.request_bytes.saturating_add(o.response_bytes)),
+                bytes(o.decoded_bytes),
+                o.revalidations,
+                errors(st.client_error, status_color(404)),
+                errors(st.server_error, status_color(500)),
+                errors(st.none, status_color(0)),
+                none_if_empty(labels.join(", ")),
+            );
+            writeln!(self.out, "{line}")?;
         }
         Ok(())
     }
@@ -1046,10 +1275,7 @@ impl<W: Write> TerminalReport<W> {
             let mut suites = tally.suites.clone();
             suites.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             if tally.other_suites > 0 {
-                suites.push((
-                    (crate::OTHER_HOSTS.to_owned(), String::new()),
-                    tally.other_suites,
-                ));
+                suites.push(((crate::OTHER.to_owned(), String::new()), tally.other_suites));
             }
             for ((version, suite), n) in &suites {
                 writeln!(
@@ -1081,11 +1307,7 @@ impl<W: Write> TerminalReport<W> {
                 .map(|(suite, n)| format!("{} {n}", clean(suite)))
                 .collect();
             if tally.other_unsupported > 0 {
-                names.push(format!(
-                    "{} {}",
-                    crate::OTHER_HOSTS,
-                    tally.other_unsupported
-                ));
+                names.push(format!("{} {}", crate::OTHER, tally.other_unsupported));
             }
             add(
                 unsupported,
@@ -1389,6 +1611,22 @@ impl<W: Write> TerminalReport<W> {
     }
 }
 
+/// Up to [`EVIDENCE_SHOWN`] evidence pairs of `f`, `name: value, name: value`, each value
+/// shortened to [`EVIDENCE_COLUMNS`]; `+N` for the pairs left out.
+fn evidence(f: &Finding) -> String {
+    let mut pairs: Vec<String> = f
+        .evidence
+        .iter()
+        .take(EVIDENCE_SHOWN)
+        .map(|(k, v)| format!("{}: {}", clean(k), clip(v, EVIDENCE_COLUMNS)))
+        .collect();
+    let more = f.evidence.len().saturating_sub(EVIDENCE_SHOWN);
+    if more > 0 {
+        pairs.push(format!("+{more}"));
+    }
+    pairs.join(", ")
+}
+
 fn none_if_empty(s: String) -> String {
     if s.is_empty() {
         "none".to_owned()
@@ -1647,7 +1885,8 @@ impl<W: Write> Sink for TerminalReport<W> {
     fn finish(&mut self, report: &Report) -> io::Result<()> {
         let report = prepare_report(report, &self.opts);
         self.overview(&report)?;
-        self.hosts(&report.summary)?;
+        self.findings(&report.findings)?;
+        self.origins(&report.summary)?;
         self.slowest(&report.summary)?;
         self.incomplete(&report.summary)?;
         self.redirect_section()?;
@@ -1663,8 +1902,9 @@ impl<W: Write> Sink for TerminalReport<W> {
 mod tests {
     use super::*;
     use crate::fixtures::{
-        dns_answered, dns_timed_out, get, h2_connection, h2_grpc, h2c_connection,
-        nokeys_connection, redirect_pair, tls13, tls_connection, tls_get, unanswered, MS, T0,
+        dns_answered, dns_timed_out, findings, flagged, get, h2_connection, h2_grpc,
+        h2c_connection, nokeys_connection, redirect_pair, tls13, tls_connection, tls_get,
+        unanswered, MS, T0,
     };
     use crate::SummaryBuilder;
     use model::{Header, Incomplete, TlsInfo};
@@ -1691,6 +1931,18 @@ mod tests {
         stats: Stats,
         opts: RenderOptions,
     ) -> String {
+        render_report(ts, cs, lookups, stats, Vec::new(), opts)
+    }
+
+    /// [`render_all`], with `findings` in the report.
+    fn render_report(
+        ts: &[Transaction],
+        cs: &[ConnectionRecord],
+        lookups: &[DnsLookup],
+        stats: Stats,
+        findings: Vec<Finding>,
+        opts: RenderOptions,
+    ) -> String {
         let mut b = SummaryBuilder::new();
         ts.iter().for_each(|t| b.add(t));
         let report = Report {
@@ -1700,6 +1952,7 @@ mod tests {
             stats,
             summary: b.build(),
             warnings: vec!["2 packets had a bad checksum".into()],
+            findings,
         };
         let mut buf = Vec::new();
         let mut w = TerminalReport::new(&mut buf, opts);
@@ -1776,7 +2029,44 @@ mod tests {
         to.timings.dns = Some(12 * MS);
         to.timings.ssl = Some(10 * MS);
         ts.extend([from, to, h2_grpc(8, 2_450)]);
-        ts
+        let rules: [&[&str]; 8] = [
+            &["insecure-http"],
+            &["insecure-http"],
+            &[],
+            &["insecure-http"],
+            &["no-validator"],
+            &["redirect-chain", "insecure-http", "redirect-chain"],
+            &["redirect-chain"],
+            &[],
+        ];
+        ts.into_iter()
+            .zip(rules)
+            .map(|(t, r)| flagged(t, r))
+            .collect()
+    }
+
+    /// The findings of [`golden_sample`], sorted as the report holds them: [`findings`] plus a
+    /// second `insecure-http` (on `http://api.example.org`) and an info.
+    fn golden_findings() -> Vec<Finding> {
+        let mut fs = findings();
+        fs[0].transactions.push(6);
+        let mut api = fs[0].clone();
+        api.origin = Some("http://api.example.org".into());
+        api.message = "POST http://api.example.org/v1/items sent over plain HTTP".into();
+        api.transactions = vec![4];
+        api.evidence = vec![("scheme".into(), "http".into())];
+        fs.insert(0, api);
+        fs.push(Finding {
+            rule: "redirect-chain".into(),
+            severity: Severity::Info,
+            message: "http://example.com/old redirects to https://example.com/new (1 hop, 192 ms)"
+                .into(),
+            origin: Some("http://example.com".into()),
+            transactions: vec![6, 7],
+            evidence: vec![],
+            hint: "Link to the final URL directly.".into(),
+        });
+        fs
     }
 
     fn sample_connections() -> Vec<ConnectionRecord> {
@@ -1819,15 +2109,15 @@ mod tests {
         s
     }
 
-    const GOLDEN: &str = "      start method  code  url                               protocol               wire    size    time phases
-    +0.000s GET      200  http://example.c…oken=[redacted]  HTTP/1.1            1.32 kB 4.00 kB 80.1 ms [---.......##]
-    +0.100s GET      200  http://example.c…oken=[redacted]  HTTP/1.1            1.32 kB 4.00 kB 60.1 ms [..........##] R
-    +1.234s GET      404  https://cdn.exam…file/app.min.js  HTTP/1.0+TLS1.2     2.50 MB 2.50 MB  1.53 s [..##########] !response_gap
-    +2.000s POST     ---  http://api.example.org/v1/items   HTTP/1.1              420 B       - 6.00 ms [---------->>] !no_response
-    +2.200s GET      200  https://secure.e…ple.com/account  HTTP/1.1+TLS1.3     1.32 kB 4.00 kB 71.0 ms [--=====...##]
-    +2.300s GET      301  http://example.com/old            HTTP/1.1              320 B     0 B 80.1 ms [---.......##]
-    +2.400s GET      200  https://example.com/new           HTTP/1.1+TLS1.3     1.32 kB 4.00 kB 92.1 ms [~~-=.......#] <-#6
-    +2.450s POST     200  https://grpc.exa…reeter/SayHello  HTTP/2+TLS1.3 s3      341 B     0 B 18.0 ms [>..........#] R grpc 14 UNAVAILABLE
+    const GOLDEN: &str = "      start method  code  url                            protocol               wire    size    time phases
+    +0.000s GET      200  http://example…ken=[redacted]  HTTP/1.1            1.32 kB 4.00 kB 80.1 ms [---.......##] F1
+    +0.100s GET      200  http://example…ken=[redacted]  HTTP/1.1            1.32 kB 4.00 kB 60.1 ms [..........##] F1 R
+    +1.234s GET      404  https://cdn.ex…ile/app.min.js  HTTP/1.0+TLS1.2     2.50 MB 2.50 MB  1.53 s [..##########] !response_gap
+    +2.000s POST     ---  http://api.exa…e.org/v1/items  HTTP/1.1              420 B       - 6.00 ms [---------->>] F1 !no_response
+    +2.200s GET      200  https://secure…le.com/account  HTTP/1.1+TLS1.3     1.32 kB 4.00 kB 71.0 ms [--=====...##] F1
+    +2.300s GET      301  http://example.com/old         HTTP/1.1              320 B     0 B 80.1 ms [---.......##] F2
+    +2.400s GET      200  https://example.com/new        HTTP/1.1+TLS1.3     1.32 kB 4.00 kB 92.1 ms [~~-=.......#] F1 <-#6
+    +2.450s POST     200  https://grpc.e…eeter/SayHello  HTTP/2+TLS1.3 s3      341 B     0 B 18.0 ms [>..........#] R grpc 14 UNAVAILABLE
 
 Summary
   Input        capture.pcap
@@ -1838,15 +2128,27 @@ Summary
   Protocols    HTTP/1.1 6, HTTP/1.0 1, HTTP/2 1
   TLS          4 of 8 requests: TLS 1.3 3, TLS 1.2 1
   Statuses     2xx 5, 3xx 1, 4xx 1, no response 1
-  Legend       ~ dns  - connect  = tls  > send  . wait  # receive  R reused connection  <-#N redirected from #N  ! incomplete
+  Legend       ~ dns  - connect  = tls  > send  . wait  # receive  FN N findings  R reused connection  <-#N redirected from #N  ! incomplete
 
-Hosts
-  host                           requests  conns  reused  transfer   decoded
-  example.com                           4      3       1   4.28 kB   12.0 kB
-  api.example.org                       1      1       0     420 B       0 B
-  cdn.example.net                       1      1       0   2.50 MB   2.50 MB
-  grpc.example.com                      1      0       1     341 B       0 B
-  secure.example.com                    1      1       0   1.32 kB   4.00 kB
+Findings: 2 errors, 1 warning, 1 info
+  error    insecure-http   4 requests on 2 origins, 2 findings
+           - GET http://example.com/index.html?q=rust&token=[redacted] sent over plain HTTP (scheme: http, authorization: Bearer [redacted])
+           - POST http://api.example.org/v1/items sent over plain HTTP (scheme: http)
+           hint: Serve the origin over HTTPS and redirect http:// to https://.
+  warning  no-validator    1 request on 1 origin - GET https://secure.example.com/account answered 200 without ETag or Last-Modified
+           evidence: cache-control: max-age=60
+           hint: Send ETag or Last-Modified so that clients can revalidate.
+  info     redirect-chain  2 requests on 1 origin - http://example.com/old redirects to https://example.com/new (1 hop, 192 ms)
+           hint: Link to the final URL directly.
+
+Origins
+  origin                          reqs conns reuse  transfer   decoded  304  4xx  5xx fail  protocols
+  http://example.com                 3     2   33%   2.96 kB   8.00 kB    0    0    0    0  h1.1 3
+  http://api.example.org             1     1    0%     420 B       0 B    0    0    0    1  h1.1 1
+  https://cdn.example.net            1     1    0%   2.50 MB   2.50 MB    0    1    0    0  h1.0 1, TLS1.2 1
+  https://example.com                1     1    0%   1.32 kB   4.00 kB    0    0    0    0  h1.1 1, TLS1.3 1
+  https://grpc.example.com           1     0  100%     341 B       0 B    0    0    0    0  h2 1, TLS1.3 1
+  https://secure.example.com         1     1    0%   1.32 kB   4.00 kB    0    0    0    0  h1.1 1, TLS1.3 1
 
 Slowest requests
    1.53 s  #3 GET 404 https://cdn.example.net/assets/a/very/long/path/to/some/file/app.min.js
@@ -1917,11 +2219,12 @@ Losses and anomalies
             width: 120,
             ..RenderOptions::default()
         };
-        let out = render_all(
+        let out = render_report(
             &golden_sample(),
             &golden_connections(),
             &golden_lookups(),
             sample_stats(),
+            golden_findings(),
             opts,
         );
         if out != GOLDEN {
@@ -1955,6 +2258,7 @@ Losses and anomalies
             stats: Stats::default(),
             summary: SummaryBuilder::new().build(),
             warnings: vec![],
+            findings: Vec::new(),
         };
         TerminalReport::new(&mut buf, RenderOptions::default())
             .finish(&report)
@@ -2274,7 +2578,7 @@ Losses and anomalies
         let out = render(&[to], Stats::default(), RenderOptions::default());
         assert!(out.contains(
             "  Legend       ~ dns  - connect  = tls  > send  . wait  # receive  \
-             R reused connection  <-#N redirected from #N  ! incomplete\n"
+             FN N findings  R reused connection  <-#N redirected from #N  ! incomplete\n"
         ));
         assert!(out.contains("\n           dns 20.0, connect 20.0, send 0.100, wait 50.0, "));
     }
