@@ -94,6 +94,7 @@ fn summarise(t: &Value) -> Value {
         "protocol": t["protocol"],
         "stream": t["stream"],
         "dns_name": t["dns"]["name"],
+        "grpc": t["grpc"],
     })
 }
 

@@ -424,7 +424,10 @@ impl Stream {
                 service: service.into(),
                 method: method.into(),
                 status: status_from("grpc-status").and_then(|s| s.trim().parse().ok()),
-                message: status_from("grpc-message").map(percent_decode),
+                // An empty grpc-message (sent by some servers on success) is no message.
+                message: status_from("grpc-message")
+                    .filter(|m| !m.is_empty())
+                    .map(percent_decode),
                 messages: [req_side.grpc.messages, resp_side.grpc.messages],
             }
         });
