@@ -662,8 +662,9 @@ impl<W: Write> Sink for HarWriter<W> {
 mod tests {
     use super::*;
     use crate::fixtures::{
-        dns_answered, dns_timed_out, get, h2_connection, h2_grpc, h2c_connection,
-        nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, MS, T0,
+        dns_answered, dns_timed_out, findings, flagged, get, h2_connection, h2_grpc,
+        h2c_connection, nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, MS,
+        T0,
     };
     use crate::SummaryBuilder;
     use model::{IncompleteReason, Interim, Timings};
@@ -1107,5 +1108,59 @@ mod tests {
         let v: Value = serde_json::from_slice(&w.out).unwrap();
         assert_eq!(v["log"]["_dns"].as_array().unwrap().len(), MAX_HAR_DNS);
         assert_eq!(v["log"]["_dnsDropped"], 3);
+    }
+
+    #[test]
+    fn findings_on_entries_and_in_the_log() {
+        let ts = [
+            flagged(get(1, 0, 0), &["insecure-http"]),
+            get(2, 1, 100),
+            flagged(tls_get(5, 200), &["no-validator", "slow-ttfb"]),
+        ];
+        let mut report = report_for(&ts);
+        report.findings = findings();
+        let mut buf = Vec::new();
+        let mut w = HarWriter::new(&mut buf, RenderOptions::default());
+        for t in &ts {
+            w.transaction(t).unwrap();
+        }
+        w.finish(&report).unwrap();
+        let v: Value = serde_json::from_slice(&buf).unwrap();
+        let log = &v["log"];
+        let es = log["entries"].as_array().unwrap();
+        assert_eq!(es[0]["_findings"], serde_json::json!(["insecure-http"]));
+        assert!(es[1].get("_findings").is_none());
+        assert_eq!(
+            es[2]["_findings"],
+            serde_json::json!(["no-validator", "slow-ttfb"])
+        );
+        let fs = log["_findings"].as_array().unwrap();
+        assert_eq!(fs.len(), 2);
+        let f = &fs[0];
+        assert_eq!(f["rule"], "insecure-http");
+        assert_eq!(f["severity"], "error");
+        assert_eq!(f["origin"], "http://example.com");
+        assert_eq!(f["transactions"], serde_json::json!([1, 2]));
+        assert_eq!(
+            f["message"],
+            "GET http://example.com/index.html?q=rust&token=[redacted] sent over plain HTTP"
+        );
+        assert_eq!(
+            f["evidence"],
+            serde_json::json!([["scheme", "http"], ["authorization", "Bearer [redacted]"]])
+        );
+        assert!(f["hint"].as_str().unwrap().starts_with("Serve"));
+        assert_eq!(fs[1]["severity"], "warning");
+        // The findings are not repeated in the report, which has the origins table.
+        let report = &log["_httpscope"];
+        assert!(report.get("findings").is_none());
+        assert_eq!(
+            report["summary"]["origins"][0]["origin"],
+            "http://example.com"
+        );
+        assert_eq!(report["summary"]["origins"][0]["requests"], 2);
+        // Without findings the log still has the array.
+        let v = write(&[get(1, 0, 0)], RenderOptions::default());
+        assert_eq!(v["log"]["_findings"], Value::Array(vec![]));
     }
 }

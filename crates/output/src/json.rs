@@ -223,8 +223,8 @@ impl<W: Write> Sink for JsonWriter<W> {
 mod tests {
     use super::*;
     use crate::fixtures::{
-        dns_answered, dns_timed_out, get, h2_connection, h2_grpc, h2c_connection,
-        nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, T0,
+        dns_answered, dns_timed_out, findings, flagged, get, h2_connection, h2_grpc,
+        h2c_connection, nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, T0,
     };
     use crate::SummaryBuilder;
     use serde_json::Value;
@@ -415,5 +415,43 @@ mod tests {
         assert_eq!(dns[1]["end"], Value::Null);
         let at = |k: &str| text.find(k).unwrap();
         assert!(at("\"connections\"") < at("\"dns\":[") && at("\"dns\":[") < at("\"input\""));
+    }
+
+    #[test]
+    fn findings_array_one_per_line() {
+        let ts = [flagged(get(1, 0, 0), &["insecure-http"]), tls_get(5, 10)];
+        let mut r = report(&ts);
+        r.findings = findings();
+        let mut buf = Vec::new();
+        let mut w = JsonWriter::new(&mut buf, RenderOptions::default());
+        for t in &ts {
+            w.transaction(t).unwrap();
+        }
+        w.finish(&r).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v["transactions"][0]["findings"],
+            serde_json::json!(["insecure-http"])
+        );
+        let fs = v["findings"].as_array().unwrap();
+        assert_eq!(fs.len(), 2);
+        assert_eq!(fs[0]["rule"], "insecure-http");
+        assert_eq!(fs[0]["severity"], "error");
+        assert_eq!(fs[0]["evidence"][1][1], "Bearer [redacted]");
+        assert_eq!(fs[1]["rule"], "no-validator");
+        assert_eq!(fs[1]["origin"], "https://secure.example.com");
+        assert_eq!(v["summary"]["origins"][0]["origin"], "http://example.com");
+        assert_eq!(v["summary"]["origins"][1]["protocols"][0][1], 1);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("],\"findings\":["))
+            .unwrap();
+        assert!(lines[at + 1].starts_with("{\"rule\":\"insecure-http\""));
+        assert!(lines[at + 2].starts_with("{\"rule\":\"no-validator\""));
+        assert!(lines[at + 3].starts_with("],\"input\":"));
+        // Exactly one copy of the findings in the document.
+        assert_eq!(text.matches("\"hint\"").count(), 2);
     }
 }

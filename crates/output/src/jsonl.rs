@@ -85,8 +85,8 @@ impl<W: Write> Sink for JsonlWriter<W> {
 mod tests {
     use super::*;
     use crate::fixtures::{
-        dns_answered, dns_timed_out, get, h2_connection, h2_grpc, h2c_connection,
-        nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, T0,
+        dns_answered, dns_timed_out, findings, flagged, get, h2_connection, h2_grpc,
+        h2c_connection, nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, T0,
     };
     use crate::SummaryBuilder;
     use serde_json::Value;
@@ -213,5 +213,94 @@ mod tests {
         assert_eq!(d["attempts"], 2);
         assert_eq!(d["rcode"], Value::Null);
         assert_eq!(d["duration_ms"], Value::Null);
+    }
+
+    #[test]
+    fn finding_lines_before_the_report() {
+        let ts = [flagged(get(1, 0, 0), &["insecure-http"]), tls_get(5, 10)];
+        let mut b = SummaryBuilder::new();
+        ts.iter().for_each(|t| b.add(t));
+        let report = Report {
+            input: "-".into(),
+            first_packet: None,
+            last_packet: None,
+            stats: model::Stats::default(),
+            summary: b.build(),
+            warnings: vec![],
+            findings: findings(),
+        };
+        let mut buf = Vec::new();
+        let mut w = JsonlWriter::new(&mut buf, RenderOptions::default());
+        for t in &ts {
+            w.transaction(t).unwrap();
+        }
+        w.finish(&report).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            ["transaction", "transaction", "finding", "finding", "report"]
+        );
+        assert_eq!(lines[0]["findings"], serde_json::json!(["insecure-http"]));
+        assert_eq!(lines[1]["findings"], serde_json::json!([]));
+        let f = &lines[2];
+        assert_eq!(f["rule"], "insecure-http");
+        assert_eq!(f["severity"], "error");
+        assert_eq!(f["origin"], "http://example.com");
+        assert_eq!(f["transactions"], serde_json::json!([1, 2]));
+        assert_eq!(f["evidence"][1][1], "Bearer [redacted]");
+        assert!(f["message"].as_str().unwrap().contains("token=[redacted]"));
+        assert_eq!(
+            f.as_object().unwrap().len(),
+            8,
+            "type and the seven fields of a finding"
+        );
+        let w = &lines[3];
+        assert_eq!(w["rule"], "no-validator");
+        assert_eq!(w["severity"], "warning");
+        assert_eq!(
+            w["hint"],
+            "Send ETag or Last-Modified so that clients can revalidate."
+        );
+        let r = &lines[4];
+        assert!(r.get("findings").is_none());
+        let origins: Vec<&str> = r["summary"]["origins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["origin"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            origins,
+            ["http://example.com", "https://secure.example.com"]
+        );
+        assert_eq!(r["summary"]["origins"][1]["tls_versions"][0][0], "TLS 1.3");
+    }
+
+    #[test]
+    fn show_secrets_keeps_finding_text() {
+        let report = Report {
+            input: "-".into(),
+            first_packet: None,
+            last_packet: None,
+            stats: model::Stats::default(),
+            summary: SummaryBuilder::new().build(),
+            warnings: vec![],
+            findings: findings(),
+        };
+        let mut buf = Vec::new();
+        let opts = RenderOptions {
+            show_secrets: true,
+            ..RenderOptions::default()
+        };
+        JsonlWriter::new(&mut buf, opts).finish(&report).unwrap();
+        let first: Value =
+            serde_json::from_str(String::from_utf8(buf).unwrap().lines().next().unwrap()).unwrap();
+        assert!(first["message"].as_str().unwrap().contains("token=abc123"));
+        assert_eq!(first["evidence"][1][1], "Bearer s3cr3t");
     }
 }

@@ -429,4 +429,39 @@ mod tests {
             .url
             .contains("abc123"));
     }
+
+    #[test]
+    fn findings_lose_their_secrets() {
+        let f = model::Finding {
+            rule: "r".into(),
+            severity: model::Severity::Info,
+            message: "GET https://u:p@a.test/x?sig=abc and /y?token=1,\tthen\n/plain?q=2".into(),
+            origin: None,
+            transactions: vec![],
+            evidence: vec![
+                ("set-cookie".into(), "sid=abc; Path=/".into()),
+                ("location".into(), "https://a.test/?code=9".into()),
+                ("url".into(), "see http://a.test/?password=x".into()),
+                ("max-age".into(), "60".into()),
+            ],
+            hint: "h".into(),
+        };
+        let r = redact_finding(&f);
+        assert_eq!(
+            r.message,
+            "GET https://[redacted]@a.test/x?sig=[redacted] and /y?token=[redacted]\tthen\n/plain?q=2"
+        );
+        let values: Vec<&str> = r.evidence.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(
+            values,
+            [
+                "sid=[redacted]; Path=/",
+                "https://a.test/?code=[redacted]",
+                "see http://a.test/?password=[redacted]",
+                "60"
+            ]
+        );
+        let plain = fixtures::findings();
+        assert_eq!(redact_finding(&plain[1]), plain[1]);
+    }
 }

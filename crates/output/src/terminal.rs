@@ -2785,4 +2785,136 @@ Losses and anomalies
         assert!(!out.contains('\x1b') && !out.contains('\x07'), "{out}");
         assert!(out.contains("evil\u{fffd}[2J.test A\u{fffd} 2"));
     }
+
+    /// `n` findings of rule `rule` with `severity`, the i-th concerning i + 1 transactions.
+    fn many(rule: &str, severity: Severity, n: usize) -> Vec<Finding> {
+        (0..n)
+            .map(|i| Finding {
+                rule: rule.into(),
+                severity,
+                message: format!("example {i}"),
+                origin: Some(format!("http://h{i}.test")),
+                transactions: (1..=i as u64 + 1).collect(),
+                evidence: (0..5).map(|k| (format!("k{k}"), "v".repeat(50))).collect(),
+                hint: "Fix it.".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn findings_are_grouped_bounded_and_absent_without_any() {
+        let plain = render(&[get(1, 0, 0)], Stats::default(), RenderOptions::default());
+        assert!(!plain.contains("Findings"));
+        let mut fs = many("zeta", Severity::Info, 1);
+        fs.extend(many("alpha", Severity::Warning, 5));
+        fs.extend(many("beta", Severity::Error, 2));
+        fs[0].transactions.clear();
+        fs[0].origin = None;
+        fs[0].evidence.clear();
+        fs[0].hint = " ".into();
+        let out = render_report(
+            &[],
+            &[],
+            &[],
+            Stats::default(),
+            fs,
+            RenderOptions::default(),
+        );
+        let section: String = out
+            .lines()
+            .skip_while(|l| !l.starts_with("Findings"))
+            .take_while(|l| !l.is_empty())
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let v = "v".repeat(39);
+        let expected = format!(
+            "Findings: 2 errors, 5 warnings, 1 info
+  error    beta   2 requests on 2 origins, 2 findings
+           - example 1 (k0: {v}…, k1: {v}…, k2: {v}…, +2)
+           - example 0 (k0: {v}…, k1: {v}…, k2: {v}…, +2)
+           hint: Fix it.
+  warning  alpha  5 requests on 5 origins, 5 findings
+           - example 4 (k0: {v}…, k1: {v}…, k2: {v}…, +2)
+           - example 3 (k0: {v}…, k1: {v}…, k2: {v}…, +2)
+           - example 2 (k0: {v}…, k1: {v}…, k2: {v}…, +2)
+           … 2 more
+           hint: Fix it.
+  info     zeta   1 finding - example 0
+"
+        );
+        assert_eq!(section, expected);
+    }
+
+    #[test]
+    fn findings_in_colour_and_sanitised() {
+        let mut fs = findings();
+        fs[1].message = "evil \x1b[2J message".into();
+        fs[1].evidence = vec![("x\x07".into(), "y\x1b".into())];
+        let ts = [
+            flagged(get(1, 0, 0), &["insecure-http"]),
+            flagged(tls_get(5, 10), &["no-validator", "a", "b"]),
+        ];
+        let opts = RenderOptions {
+            color: true,
+            ..RenderOptions::default()
+        };
+        let out = render_report(&ts, &[], &[], Stats::default(), fs.clone(), opts);
+        assert!(out.contains("\x1b[1;33m⚑1\x1b[0m"));
+        assert!(out.contains("\x1b[1;33m⚑3\x1b[0m"));
+        assert!(out.contains(
+            "\x1b[1mFindings:\x1b[0m \x1b[1;31m1 error\x1b[0m, \x1b[33m1 warning\x1b[0m\n"
+        ));
+        assert!(
+            out.contains("  \x1b[1;31merror   \x1b[0m insecure-http  2 requests on 1 origin — GET")
+        );
+        assert!(out.contains("  \x1b[33mwarning \x1b[0m no-validator   1 request on 1 origin — evil \u{fffd}[2J message\n"));
+        assert!(out.contains("evidence: x\u{fffd}: y\u{fffd}\n"));
+        assert!(out.contains("\x1b[2mhint: Send ETag"));
+        assert!(!out.contains("s3cr3t") && !out.contains("abc123"));
+        // Plain: ASCII marker; the findings marker does not push a reused line past the width.
+        let ts = [flagged(get(2, 1, 0), &["insecure-http"])];
+        let out = render_report(
+            &ts,
+            &[],
+            &[],
+            Stats::default(),
+            fs,
+            RenderOptions {
+                width: 120,
+                ..RenderOptions::default()
+            },
+        );
+        let line = out.lines().nth(1).unwrap();
+        assert!(line.ends_with("] F1 R"), "{line}");
+        assert_eq!(line.chars().count(), 120);
+        assert!(out.contains("  error    insecure-http  2 requests on 1 origin - GET"));
+    }
+
+    #[test]
+    fn origins_table_shows_errors_revalidations_and_protocols() {
+        let mut not_modified = get(2, 1, 10);
+        if let Some(r) = not_modified.response.as_mut() {
+            r.status = 304;
+        }
+        let mut broken = get(3, 2, 20);
+        if let Some(r) = broken.response.as_mut() {
+            r.status = 502;
+        }
+        let ts = [get(1, 0, 0), not_modified, broken, h2_grpc(4, 30)];
+        let out = render(&ts, Stats::default(), RenderOptions::default());
+        let table: Vec<&str> = out
+            .lines()
+            .skip_while(|l| *l != "Origins")
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert_eq!(
+            table,
+            [
+                "Origins",
+                "  origin                          reqs conns reuse  transfer   decoded  304  4xx  5xx fail  protocols",
+                "  http://example.com                 3     1   67%   3.96 kB   12.0 kB    1    0    1    0  h1.1 3",
+                "  https://grpc.example.com           1     0  100%     341 B       0 B    0    0    0    0  h2 1, TLS1.3 1",
+            ]
+        );
+    }
 }
