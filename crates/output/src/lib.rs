@@ -2,8 +2,11 @@
 //!
 //! This crate owns the presentation of [`model::Transaction`]s: HAR 1.2 ([`HarWriter`]),
 //! JSON lines ([`JsonlWriter`]), one JSON document ([`JsonWriter`]) and the human report
-//! ([`TerminalReport`]), plus the end-of-analysis [`Summary`] (built by [`SummaryBuilder`])
-//! and the redaction of credentials ([`redact_transaction`] and friends).
+//! ([`TerminalReport`]), plus the end-of-analysis [`Summary`] (built by [`SummaryBuilder`],
+//! with its per-origin table of [`OriginSummary`]), the presentation of the findings the
+//! binary puts in [`Report::findings`] and of each transaction's
+//! [`model::Transaction::findings`], and the redaction of credentials ([`redact_transaction`],
+//! [`redact_finding`] and friends).
 //!
 //! Invariants every sink keeps:
 //! - it streams: each transaction is written when it arrives and then forgotten, so memory does

@@ -5,25 +5,30 @@
 //! significant digits) and the phase bar. A transaction line reads
 //!
 //! ```text
-//!   +0.100s GET      200  http://example.c…oken=[redacted]  HTTP/1.1            1.32 kB 4.00 kB 60.1 ms [..........##] R
-//!   +2.400s GET      200  https://example.com/new           HTTP/1.1+TLS1.3     1.32 kB 4.00 kB 92.1 ms [~~-=.......#] <-#6
-//!   +2.450s POST     200  https://grpc.exa…reeter/SayHello  HTTP/2+TLS1.3 s3      341 B     0 B 18.0 ms [>..........#] R grpc 14 UNAVAILABLE
+//!   +0.100s GET      200  http://example…ken=[redacted]  HTTP/1.1            1.32 kB 4.00 kB 60.1 ms [..........##] F1 R
+//!   +2.400s GET      200  https://example.com/new        HTTP/1.1+TLS1.3     1.32 kB 4.00 kB 92.1 ms [~~-=.......#] F1 <-#6
+//!   +2.450s POST     200  https://grpc.e…eeter/SayHello  HTTP/2+TLS1.3 s3      341 B     0 B 18.0 ms [>..........#] R grpc 14 UNAVAILABLE
 //! ```
 //!
 //! start offset from the first packet, method, status (`---` without a response), URL
-//! (shortened in the middle with `…` to fit [`RenderOptions::width`]), protocol (with the TLS
+//! (shortened in the middle with `…` so that the line, with [`MARKER_COLUMNS`] columns of
+//! markers such as ` F1 R`, fits [`RenderOptions::width`]; it never gets narrower than
+//! [`MIN_URL_COLUMNS`], and further markers run past the width), protocol (with the TLS
 //! version appended, `+TLS1.3`, when the exchange travelled over TLS, and the HTTP/2 stream id,
 //! ` s3`, when it has one), bytes transferred (request and response on the wire), decoded
 //! response size, total time ([`model::Timings::total`]), a bar of [`BAR_CELLS`] cells where
 //! each phase gets cells in proportion to its duration (DNS; connect, which includes blocked;
-//! the TLS handshake, carved out of connect; send; wait; receive), and markers: `R` (`↻` in
-//! colour) for a reused connection, `<-#N` (`↪#N` in colour) for a request that followed the
+//! the TLS handshake, carved out of connect; send; wait; receive), and markers: `FN` (`⚑N` in
+//! colour) when N distinct finding rules fired on the transaction
+//! ([`model::Transaction::findings`]), `R` (`↻` in colour) for a reused connection, `<-#N` (`↪#N` in colour) for a request that followed the
 //! redirect of transaction `#N`, `tunnel:<kind>`, `grpc <code> <NAME>` for a gRPC call whose
 //! `grpc-status` is not 0, and `!` with the incomplete reasons.
 //!
 //! Colour comes only from [`RenderOptions::color`]: statuses by class (2xx green, 3xx cyan,
-//! 4xx yellow, 5xx red, none magenta), phases by colour instead of glyph, bold headings, dim
-//! secondary text. Without colour the output is plain text apart from `…` and `µ`.
+//! 4xx yellow, 5xx red, none magenta), phases by colour instead of glyph, findings by severity
+//! (error bold red, warning yellow, info cyan), bold headings, dim secondary text. Without
+//! colour the output is plain text apart from `…` and `µ` (colour also uses `—`, `⚑`, `↻`,
+//! `↪` and block glyphs).
 //!
 //! Everything the report keeps until the end is bounded:
 //! - [`Sink::connection`] tallies TLS connections (counts per (version, cipher suite) and per
@@ -42,8 +47,16 @@
 //!   responses seen.
 //!
 //! [`Sink::finish`] writes the summary: input, capture span, requests, bytes, connection
-//! reuse, protocols, requests over TLS per version, status classes, the legend, hosts,
-//! the slowest requests with their phases in milliseconds, incomplete transactions by reason,
+//! reuse, protocols, requests over TLS per version, status classes, the legend; the findings
+//! of [`Report::findings`] (nothing without any): a count line (`Findings: 2 errors, 1 warning`),
+//! then per severity (errors, warnings, info) and rule: `  error    insecure-http  3 requests on
+//! 1 origin` (and ` - <message>` when the rule has a single finding, followed by its evidence),
+//! up to [`FINDING_EXAMPLES`] examples (those concerning the most transactions first: message
+//! and at most [`EVIDENCE_SHOWN`] evidence pairs, values shortened to [`EVIDENCE_COLUMNS`]),
+//! `… N more`, and the rule's hint on a dim line; the origins table (per origin of
+//! [`crate::Summary::origins`]: requests, connections, reuse ratio, bytes transferred and
+//! decoded, `304` revalidations, `4xx` and `5xx` responses, failures without a response, and
+//! protocols and TLS versions as `h1.1 3, h2 5, TLS1.3 5`); the slowest requests with their phases in milliseconds, incomplete transactions by reason,
 //! redirect chains (per chain: redirects, cost from the first request's start to the end of the
 //! last one, first and last transaction ids, the last status, first URL -> last URL), the TLS
 //! section (connections by version and suite, decryption outcomes, the key log, and the table of
