@@ -269,6 +269,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         stats,
         summary: summary.build(),
         warnings,
+        findings: Vec::new(),
     };
     for o in &mut outputs {
         o.sink
