@@ -28,7 +28,7 @@ use http::h2::{H2Config, H2Connection};
 use http::{Detection, Exchange, Http1Config, Http1Connection, Start};
 use model::{
     ConnectionId, ConnectionRecord, Decryption, Direction, DnsLookup, Handshake, HttpStats,
-    Request, Timestamp, TlsStats, Transaction,
+    IncompleteReason, Request, Timestamp, TlsStats, Transaction,
 };
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -92,6 +92,8 @@ struct Meta {
     dns: Option<DnsLookup>,
     /// An HTTP/1.1 request upgraded to h2c: it continues as HTTP/2 stream 1.
     upgrade: Option<(Request, Timestamp)>,
+    /// The connection was reset.
+    reset: bool,
 }
 
 impl Meta {
@@ -303,6 +305,7 @@ impl Connections {
                     bytes: [0; 2],
                     dns,
                     upgrade: None,
+                    reset: false,
                 };
                 let detector = Detector {
                     clean: [handshake_seen; 2],
@@ -405,6 +408,7 @@ impl Connections {
                     stats: &mut stats.http,
                     out,
                 };
+                c.meta.reset |= reset;
                 app_end(&mut c.meta, &mut c.app, &mut cx, dir, ts, reset);
                 settle(c, &mut cx);
             }
@@ -419,6 +423,11 @@ impl Connections {
                 };
                 app_close(&mut c.meta, &mut c.app, &mut cx, ts);
                 settle(&mut c, &mut cx);
+                if let Some(t) = failed_attempt(&mut c.meta, ts, cx.shared) {
+                    cx.stats.transactions += 1;
+                    cx.stats.incomplete += 1;
+                    finalize(t, &mut cx);
+                }
                 let http2 = match &c.app {
                     State::H2(h) => Some(h.info()),
                     _ => None,
@@ -427,7 +436,9 @@ impl Connections {
                 if let Some(info) = &tls {
                     count_tls(&mut stats.tls, info);
                 }
-                if tls.is_some() || http2.is_some() {
+                // Every connection that carried TLS, HTTP/2 or any HTTP exchange is reported,
+                // so that later layers know when it closed.
+                if tls.is_some() || http2.is_some() || c.meta.position > 0 {
                     let (client, server) = c.meta.roles();
                     (cx.out)(Event::Connection(Box::new(ConnectionRecord {
                         id: c.meta.id,
@@ -1046,6 +1057,62 @@ fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
     } else {
         finalize(t, cx);
     }
+}
+
+/// A connection attempt that never got established (refused with a reset, or no answer to
+/// the SYN) is a request that never got an answer: a transaction without request or
+/// response, whose `connect` phase is the time spent trying.
+fn failed_attempt(meta: &mut Meta, ts: Timestamp, shared: &mut Shared) -> Option<Transaction> {
+    // The TCP layer reports the handshake only once it completes: a connection that opened
+    // with a SYN and never reported it was never established.
+    let established = meta.handshake.syn_ack.is_some() || meta.handshake.ack.is_some();
+    if !meta.handshake_seen || established || meta.bytes != [0, 0] {
+        return None;
+    }
+    let syn = meta.first_ts;
+    let (client, server) = meta.roles();
+    let scheme = if matches!(server.port(), 443 | 8443) {
+        "https"
+    } else {
+        "http"
+    };
+    let detail = if meta.reset {
+        format!("connection refused: {server} answered the SYN with a reset")
+    } else {
+        format!("no answer to the SYN sent to {server}: the connection timed out")
+    };
+    let reason = if meta.reset {
+        IncompleteReason::Reset
+    } else {
+        IncompleteReason::NoResponse
+    };
+    let id = shared.next_transaction;
+    shared.next_transaction += 1;
+    Some(Transaction {
+        id,
+        connection: meta.id,
+        client,
+        server,
+        position: 0,
+        start: syn,
+        protocol: String::new(),
+        url: format!("{scheme}://{server}"),
+        request: None,
+        response: None,
+        times: model::MessageTimes::default(),
+        timings: model::Timings {
+            connect: Some(ts.since(syn)),
+            ..Default::default()
+        },
+        tunnel: None,
+        tls: None,
+        stream: None,
+        grpc: None,
+        dns: meta.dns.clone(),
+        redirect: None,
+        findings: Vec::new(),
+        incomplete: vec![model::Incomplete { reason, detail }],
+    })
 }
 
 /// Links a finished transaction to the redirect it followed and sends it out.

@@ -113,6 +113,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         config.flow.max_buffer_per_direction = bytes;
     }
     let mut engine = Engine::new(config);
+    let mut analyzer = findings::Analyzer::new(crate::findings::config(&args.findings)?);
     for k in &mut keylogs {
         k.read_new(&mut engine)?;
     }
@@ -132,9 +133,18 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     let mut read_error: Option<capture::CaptureError> = None;
     let mut other_secrets = 0u64;
     let mut packets = 0u64;
-    let mut deliver = |e: Event, outputs: &mut Vec<Output>, err: &mut Option<anyhow::Error>| {
-        if let Event::Transaction(t) = &e {
-            summary.add(t);
+    let mut deliver = |mut e: Event, outputs: &mut Vec<Output>, err: &mut Option<anyhow::Error>| {
+        match &mut e {
+            Event::Transaction(t) => {
+                t.findings = analyzer
+                    .transaction(t)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect();
+                summary.add(t);
+            }
+            Event::Connection(c) => analyzer.connection(c),
+            Event::Dns(l) => analyzer.dns(l),
         }
         if err.is_some() {
             return;
@@ -262,6 +272,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         eprintln!("httpscope: warning: {w}");
     }
 
+    let findings = analyzer.finish(&stats);
+    let failed = crate::findings::fails(args.fail_on, &findings);
     let report = Report {
         input: name,
         first_packet,
@@ -269,7 +281,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         stats,
         summary: summary.build(),
         warnings,
-        findings: Vec::new(),
+        findings,
     };
     for o in &mut outputs {
         o.sink
@@ -278,6 +290,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     }
     Ok(if read_error.is_some() {
         ExitCode::from(1)
+    } else if failed {
+        ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     })

@@ -17,6 +17,44 @@ pub enum Command {
     /// Analyse a pcap or pcapng capture (from tcpdump, Wireshark, dumpcap...).
     #[command(after_help = ANALYZE_EXAMPLES)]
     Analyze(AnalyzeArgs),
+    /// List the findings rules: ids, severities, thresholds and what each detects.
+    Rules(RulesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    /// Print the catalog as Markdown (the docs page is this output).
+    #[arg(long)]
+    pub markdown: bool,
+
+    #[command(flatten)]
+    pub findings: FindingsArgs,
+}
+
+/// How findings are computed: thresholds, rules turned off, and what fails the run.
+#[derive(Args, Debug, Clone)]
+pub struct FindingsArgs {
+    /// Read thresholds and disabled rules from a TOML file (see `httpscope rules` for every
+    /// threshold and its default).
+    /// Example: --config httpscope.toml
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Set one threshold, overriding the config file.
+    /// Example: --set slow_ttfb_warning_ms=300
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+
+    /// Turn a rule off by its id (repeatable).
+    /// Example: --disable no-accept-encoding
+    #[arg(long, value_name = "RULE")]
+    pub disable: Vec<String>,
+
+    /// Apply the HTTPS rules (insecure-http, http-to-https-redirect, hsts-missing) to
+    /// loopback and localhost traffic too. Off by default: local development servers are
+    /// exempt.
+    #[arg(long)]
+    pub https_on_loopback: bool,
 }
 
 const ANALYZE_EXAMPLES: &str = "\
@@ -34,7 +72,8 @@ Examples:
 
 Exit status: 0 on success (a truncated last packet is skipped with a warning); 1 when the
 capture is corrupt part-way (everything before the damage is still reported); 2 when
-nothing could be read or the command line is wrong.";
+nothing could be read or the command line is wrong; 3 when --fail-on found findings of
+that severity or worse.";
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
@@ -59,6 +98,15 @@ pub struct AnalyzeArgs {
     /// report.
     #[arg(long, conflicts_with = "quiet")]
     pub json: bool,
+
+    /// Exit with status 3 when findings of this severity or worse exist, so that a test
+    /// suite can gate on its HTTP behaviour.
+    /// Example: --fail-on warning
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    #[command(flatten)]
+    pub findings: FindingsArgs,
 
     /// Do not print the terminal report (other outputs are still written).
     #[arg(short, long)]
@@ -99,6 +147,13 @@ pub struct AnalyzeArgs {
     /// missing segment; past this the hole is reported as a gap. Default 4 MiB.
     #[arg(long, value_name = "BYTES")]
     pub reassembly_buffer: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

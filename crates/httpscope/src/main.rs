@@ -3,10 +3,11 @@
 //! Exit codes: 0 on success (including a capture whose truncated tail was skipped with a
 //! warning, and a closed output pipe); 1 when the capture became unreadable part-way (the
 //! results up to that point are still written); 2 when nothing could be read or the command
-//! line is wrong.
+//! line is wrong; 3 when `--fail-on` found findings of that severity or worse.
 
 mod analyze;
 mod cli;
+mod findings;
 mod outfile;
 mod progress;
 
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Analyze(args) => analyze::run(&args),
+        cli::Command::Rules(args) => findings::print_rules(&args),
     };
     match result {
         Ok(code) => code,

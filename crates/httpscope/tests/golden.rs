@@ -53,6 +53,7 @@ fn analyze_with(capture: &Path, extra: &[&str]) -> Analysis {
         match v["type"].as_str() {
             Some("transaction") => a.transactions.push(v),
             Some("connection") => a.connections.push(v),
+            Some("dns" | "finding") => {}
             Some("report") => a.report = v,
             other => panic!("unexpected record type {other:?}"),
         }
@@ -751,4 +752,116 @@ fn tshark_h2_urls(capture: &Path, keylog: Option<&str>, clear: &str) -> Vec<Stri
         })
         .filter(|u| !u.is_empty())
         .collect()
+}
+
+/// Findings on real traffic: every rule an expected file says fires does, on the URLs,
+/// names or origins it lists, and every rule it lists as absent does not fire.
+#[test]
+fn findings_fire_where_the_traffic_shows_the_problem() {
+    let mut failures = Vec::new();
+    for file in expected_with_suffix(".findings-expected.json") {
+        let expected: Value =
+            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
+        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let mut args = keylog_args(&expected);
+        for a in expected["args"].as_array().into_iter().flatten() {
+            args.push(a.as_str().expect("arg").to_owned());
+        }
+        let out = Command::new(env!("CARGO_BIN_EXE_httpscope"))
+            .arg("analyze")
+            .arg(&capture)
+            .args(["--jsonl", "-", "--no-progress"])
+            .args(&args)
+            .output()
+            .expect("run httpscope");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let records: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect();
+        let url_of = |id: &Value| {
+            records
+                .iter()
+                .find(|r| r["type"] == "transaction" && r["id"] == *id)
+                .and_then(|t| t["url"].as_str())
+                .map(str::to_owned)
+        };
+        let found: Vec<&Value> = records.iter().filter(|r| r["type"] == "finding").collect();
+        let name = capture.display();
+        for want in expected["fire"].as_array().expect("fire") {
+            let rule = want["rule"].as_str().expect("rule");
+            // Entries that hold only for thresholds other than the defaults the capture is
+            // analysed with say so in `condition`; they are not asserted.
+            if !want["condition"].is_null() {
+                continue;
+            }
+            let of_rule: Vec<&&Value> = found.iter().filter(|f| f["rule"] == rule).collect();
+            if of_rule.is_empty() {
+                failures.push(format!("{name}: {rule} did not fire"));
+                continue;
+            }
+            let urls: Vec<String> = of_rule
+                .iter()
+                .flat_map(|f| f["transactions"].as_array().cloned().unwrap_or_default())
+                .filter_map(|id| url_of(&id))
+                .collect();
+            let text: String = of_rule.iter().map(|f| f.to_string()).collect();
+            for u in want["urls"].as_array().into_iter().flatten() {
+                let u = u.as_str().expect("url");
+                if !urls.iter().any(|x| x == u) && !text.contains(u) {
+                    failures.push(format!("{name}: {rule} does not mention {u}"));
+                }
+            }
+            for key in ["names", "origins"] {
+                for v in want[key].as_array().into_iter().flatten() {
+                    let v = v.as_str().expect("name");
+                    if !text.contains(v) {
+                        failures.push(format!("{name}: {rule} does not mention {v}"));
+                    }
+                }
+            }
+        }
+        for rule in expected["absent"].as_array().expect("absent") {
+            if let Some(f) = found.iter().find(|f| f["rule"] == *rule) {
+                failures.push(format!(
+                    "{name}: {rule} fired but should not: {}",
+                    f["message"]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `--fail-on` turns findings into a failing exit status.
+#[test]
+fn fail_on_gates_the_exit_status() {
+    let capture = golden_dir().join("retry-storm.pcap");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_httpscope"))
+            .arg("analyze")
+            .arg(&capture)
+            .args(["--quiet", "--no-progress"])
+            .args(extra)
+            .status()
+            .expect("run httpscope")
+            .code()
+    };
+    assert_eq!(run(&[]), Some(0));
+    assert_eq!(run(&["--fail-on", "error"]), Some(3));
+    assert_eq!(
+        run(&[
+            "--fail-on",
+            "error",
+            "--disable",
+            "retry-storm",
+            "--disable",
+            "failed-request"
+        ]),
+        Some(0)
+    );
 }

@@ -59,6 +59,10 @@ impl State {
     /// Returns whether the rule fired on this transaction.
     pub(crate) fn check(&mut self, tx: &Tx) -> bool {
         let t = tx.t;
+        // A connection attempt that failed is not a connection that could be reused.
+        if t.request.is_none() && t.response.is_none() {
+            return false;
+        }
         let o = self.origins.entry(tx.origin.clone(), Origin::default);
         o.requests += 1;
         let mut fired = false;
@@ -66,12 +70,15 @@ impl State {
             o.reused += 1;
         } else {
             o.new_conns += 1;
+            // When the new connection was put to use: its first request byte (the
+            // transaction's start may be earlier, at the DNS lookup before it).
+            let at = t.times.request_start.unwrap_or(t.start);
             let idle = o.conns.iter().any(|c| {
                 c.id != t.connection
                     && !c.closing
-                    && c.first <= t.start
-                    && c.closed_at.is_none_or(|e| e > t.start)
-                    && (c.multiplexed || c.last_end <= t.start)
+                    && c.first <= at
+                    && c.closed_at.is_none_or(|e| e > at)
+                    && (c.multiplexed || c.last_end <= at)
             });
             if idle {
                 o.hits.add(Some(t.id));

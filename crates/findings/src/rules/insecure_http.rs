@@ -17,6 +17,8 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(tx: &Tx, config: &Config) -> Option<Hit> {
+    // A connection attempt that failed sent nothing over HTTP.
+    tx.req()?;
     if !matches!(tx.scheme(), "http" | "ws") || (tx.loopback && !config.https_on_loopback) {
         return None;
     }
