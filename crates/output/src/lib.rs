@@ -31,6 +31,7 @@
 //! (an empty capture) by writing their preamble lazily.
 
 mod har;
+mod html;
 mod json;
 mod jsonl;
 mod pcapng;
@@ -39,6 +40,7 @@ mod summary;
 mod terminal;
 
 pub use har::HarWriter;
+pub use html::HtmlWriter;
 pub use json::JsonWriter;
 pub use jsonl::JsonlWriter;
 pub use pcapng::PcapngWriter;
