@@ -8,8 +8,8 @@ use capture::{Block, CaptureReader};
 use engine::{Engine, EngineConfig, Event};
 use model::Timestamp;
 use output::{
-    HarWriter, JsonWriter, JsonlWriter, PcapngWriter, RenderOptions, Report, Sink, SummaryBuilder,
-    TerminalReport,
+    HarWriter, HtmlWriter, JsonWriter, JsonlWriter, PcapngWriter, RenderOptions, Report, Sink,
+    SummaryBuilder, TerminalReport,
 };
 use std::fs::File;
 use std::io::{self, IsTerminal, LineWriter, Read, Write};
@@ -68,6 +68,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         outputs.push(Output {
             name: path.display().to_string(),
             sink: Box::new(HarWriter::new(w, opts.clone())),
+        });
+    }
+    if let Some(path) = &args.html {
+        let w = create_private(path)?;
+        outputs.push(Output {
+            name: path.display().to_string(),
+            sink: Box::new(HtmlWriter::new(w, opts.clone())),
         });
     }
     if let Some(path) = &args.jsonl {

@@ -63,6 +63,8 @@ Examples:
       One line per request, then a summary (hosts, connection reuse, slowest requests).
   httpscope analyze capture.pcap --har requests.har
       Also write a HAR file; open it in Firefox or Chrome devtools (Network > Import).
+  httpscope analyze capture.pcap --html report.html
+      A report to open in a browser: waterfall, filters, details, findings.
   httpscope analyze https.pcap --keylog sslkeys.log --write-pcapng with-keys.pcapng
       Decrypt HTTPS with the client's key log, and write a capture Wireshark decrypts alone.
   tcpdump -i lo -w - 'tcp port 8080' | httpscope analyze -
@@ -87,6 +89,13 @@ pub struct AnalyzeArgs {
     /// Example: --har out.har
     #[arg(long, value_name = "OUT")]
     pub har: Option<PathBuf>,
+
+    /// Write a self-contained HTML report to OUT (opens from disk, fetches nothing): the
+    /// request list with a waterfall of phases, filters, a detail pane, the summary and the
+    /// findings. Created with mode 0600.
+    /// Example: --html report.html
+    #[arg(long, value_name = "OUT")]
+    pub html: Option<PathBuf>,
 
     /// Write one JSON object per request to OUT, then a final object with the summary and
     /// loss counters; `-` writes to standard output (replacing the terminal report).

@@ -163,6 +163,7 @@ fn stdin_and_gzip_give_the_same_transactions() {
 fn outputs_are_private_and_parse() {
     let har = scratch("out.har");
     let jsonl = scratch("out.jsonl");
+    let html = scratch("out.html");
     let out = httpscope(&[
         "analyze",
         golden("handcrafted-server.pcapng").to_str().unwrap(),
@@ -170,11 +171,19 @@ fn outputs_are_private_and_parse() {
         har.to_str().unwrap(),
         "--jsonl",
         jsonl.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
         "--quiet",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty(), "--quiet prints no report");
-    for path in [&har, &jsonl] {
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.starts_with("<!DOCTYPE html>") && page.contains("id=\"data\""),
+        "an HTML report"
+    );
+    assert!(page.contains("/chunked"), "the report holds the requests");
+    for path in [&har, &jsonl, &html] {
         assert_eq!(
             std::fs::metadata(path).unwrap().mode() & 0o777,
             0o600,

@@ -1,8 +1,9 @@
 //! Sinks: every format httpscope writes its results in, behind one [`Sink`] trait.
 //!
 //! This crate owns the presentation of [`model::Transaction`]s: HAR 1.2 ([`HarWriter`]),
-//! JSON lines ([`JsonlWriter`]), one JSON document ([`JsonWriter`]) and the human report
-//! ([`TerminalReport`]), plus the end-of-analysis [`Summary`] (built by [`SummaryBuilder`],
+//! JSON lines ([`JsonlWriter`]), one JSON document ([`JsonWriter`]), the human report
+//! ([`TerminalReport`]), a self-contained HTML report with a waterfall ([`HtmlWriter`], which
+//! streams its records into the page), and the pcapng writer ([`PcapngWriter`]), plus the end-of-analysis [`Summary`] (built by [`SummaryBuilder`],
 //! with its per-origin table of [`OriginSummary`]), the presentation of the findings the
 //! binary puts in [`Report::findings`] and of each transaction's
 //! [`model::Transaction::findings`], and the redaction of credentials ([`redact_transaction`],
