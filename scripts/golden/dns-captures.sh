@@ -8,33 +8,15 @@
 # The plan and the expected file are LOOKUPS in dns_golden.py; this script checks every client's
 # result against it before writing the expected file.
 set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-OUT="$ROOT/tests/golden"
-PY=(python3 -B)
-die() { echo "dns-captures.sh: $*" >&2; exit 1; }
-log() { printf '== %s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # HERE ROOT OUT PY die log need_* make_work wait_port start/stop_capture
 
-missing=()
-for t in tcpdump tshark editcap dnsmasq dig python3 ss; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
-((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]} (Debian: dnsmasq bind9-dnsutils)"
-[[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it)"
+need_tools " (Debian: dnsmasq bind9-dnsutils)" tcpdump tshark editcap dnsmasq dig python3 ss
+need_root
 PD=18110 PH=18111 PS=18112
-for p in $PD $PH; do [[ -z $(ss -Hltn "sport = :$p") ]] || die "TCP port $p is already in use"; done
-for p in $PD $PS; do [[ -z $(ss -Hlun "sport = :$p") ]] || die "UDP port $p is already in use"; done
+for p in $PD $PH; do need_free_port ltn $p "TCP port"; done
+for p in $PD $PS; do need_free_port lun $p "UDP port"; done
 
-WORK="$(mktemp -d /tmp/httpscope-golden-dns.XXXXXX)"
-cleanup() {
-  set +e
-  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-wait_port() { # ss-flags port
-  for _ in $(seq 100); do [[ -n $(ss -H"$1" "sport = :$2") ]] && return 0; sleep 0.05; done
-  die "nothing is listening on port $2"
-}
+make_work -dns
 
 # dnsmasq in the foreground (it is our job; killed on exit), configured from dns_golden.ZONE
 read -r -a ZONE_ARGS <<<"$("${PY[@]}" "$HERE/dns_golden.py" zone-args)"
@@ -52,11 +34,7 @@ wait_port ltn $PH
 
 F=$WORK/dns-lookups.pcap
 log "dns-lookups.pcapng"
-tcpdump -U --immediate-mode -B 32768 -w "$F" -i lo "port $PD or port $PH or port $PS" 2>"$F.stderr" &
-TD=$!
-for _ in $(seq 100); do grep -q 'listening on' "$F.stderr" 2>/dev/null && break; sleep 0.05; done
-grep -q 'listening on' "$F.stderr" || die "tcpdump did not start"
-sleep 0.3
+start_capture TD "$F" -i lo "port $PD or port $PH or port $PS"
 DIG=(dig @127.0.0.1 -p $PD +tries=1 +timeout=3)
 i=0
 run_dig() { "$@" >"$WORK/q$i.out" 2>&1 || true; i=$((i + 1)); }
@@ -73,10 +51,7 @@ run_dig "${DIG[@]}" +tcp golden.test A
 run_dig dig @127.0.0.1 -p $PS +tries=2 +timeout=1 golden.test A
 sleep 0.2
 "${PY[@]}" "$HERE/dns_golden.py" lookup-get golden.test $PD $PH >"$WORK/q$i.py"; i=$((i + 1))
-sleep 0.3
-kill -INT $TD; wait $TD || true
-grep -E 'captured|dropped' "$F.stderr" | sed 's/^/   tcpdump: /' >&2
-grep -q '^0 packets dropped by kernel' "$F.stderr" || die "tcpdump dropped packets"
+stop_capture "$TD" "$F"
 
 # every client's result must be what dns_golden.LOOKUPS says (dig output normalised to 'TYPE data')
 "${PY[@]}" - "$HERE" "$WORK" <<'PYEOF' || die "a client's result differs from dns_golden.LOOKUPS"

@@ -16,70 +16,15 @@ set -euo pipefail
 ALL="problems findings-clean conditional-ignored etag-not-updated duplicate-request retry-storm retry-backoff failed-request-dns"
 ONLY=${1:-all}
 [[ $ONLY == all || " $ALL " == *" $ONLY "* ]] || { echo "usage: $0 [$(tr ' ' '|' <<<"$ALL")]" >&2; exit 2; }
-want() { [[ $ONLY == all || $ONLY == "$1" ]]; }
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-OUT="$ROOT/tests/golden"
-PY=(python3 -B)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # HERE ROOT OUT PY die log want need_* make_work wait_port start/stop_capture ...
 G=("${PY[@]}" "$HERE/findings_golden.py")
-die() { echo "findings-captures.sh: $*" >&2; exit 1; }
-log() { printf '== %s\n' "$*" >&2; }
 
-missing=()
-for t in tcpdump editcap capinfos curl python3 ss nginx openssl dnsmasq; do
-  command -v "$t" >/dev/null 2>&1 || missing+=("$t")
-done
-((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]}"
-[[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it)"
-for p in $(seq 18130 18143); do
-  [[ -z $(ss -Hltn "sport = :$p") ]] || die "TCP port $p is already in use"
-done
-[[ -z $(ss -Hlun "sport = :18140") ]] || die "UDP port 18140 is already in use"
+need_tools "" tcpdump editcap capinfos curl python3 ss nginx openssl dnsmasq
+need_root
+for p in $(seq 18130 18143); do need_free_port ltn "$p" "TCP port"; done
+need_free_port lun 18140 "UDP port"
 
-WORK="$(mktemp -d /tmp/httpscope-golden-findings.XXXXXX)"
-NGINX_STARTED=0
-NGX=(nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log")
-cleanup() {
-  set +e
-  if ((NGINX_STARTED)) && [[ -f $WORK/nginx/nginx.pid ]]; then
-    "${NGX[@]}" -s stop 2>/dev/null
-    for _ in $(seq 50); do [[ -f $WORK/nginx/nginx.pid ]] || break; sleep 0.1; done
-  fi
-  # only our own background jobs (servers, dnsmasq), never anything by name
-  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_port() { # ss-flags port
-  for _ in $(seq 100); do [[ -n $(ss -H"$1" "sport = :$2") ]] && return 0; sleep 0.05; done
-  die "nothing is listening on port $2"
-}
-start_capture() { # VAR FILE tcpdump-args...
-  local __var=$1 file=$2; shift 2
-  tcpdump -U --immediate-mode -B 32768 -w "$file" "$@" 2>"$file.stderr" &
-  local pid=$!
-  for _ in $(seq 100); do
-    grep -q 'listening on' "$file.stderr" 2>/dev/null && break
-    kill -0 "$pid" 2>/dev/null || die "tcpdump failed: $(cat "$file.stderr")"
-    sleep 0.05
-  done
-  grep -q 'listening on' "$file.stderr" || die "tcpdump did not start"
-  sleep 0.3
-  printf -v "$__var" '%s' "$pid"
-}
-stop_capture() { # pid file
-  sleep 0.3
-  kill -INT "$1"; wait "$1" || true
-  grep -E 'captured|dropped' "$2.stderr" | sed 's/^/   tcpdump: /' >&2
-  grep -q '^0 packets dropped by kernel' "$2.stderr" || die "tcpdump dropped packets for $2"
-}
-expect_lines() { # file, expected content (lines joined by spaces)
-  local got; got=$(tr '\n' ' ' <"$1")
-  [[ "$got" == "$2" ]] || die "$1: got '$got' want '$2'"
-}
+make_work -findings   # cleanup stops nginx and our own background jobs (servers, dnsmasq)
 expected() { "${G[@]}" expected "$1" "$OUT/$1.findings-expected.json"; }
 mkdir -p "$WORK/cap" "$WORK/nginx/tmp"
 W=(-w '%{http_code} %{size_download} %{num_connects}\n' -o /dev/null)
@@ -156,9 +101,7 @@ http {
     }
 }
 CONF
-  "${NGX[@]}" -t -q || die "nginx config test failed"
-  "${NGX[@]}"
-  NGINX_STARTED=1
+  start_nginx
   for p in 18130 18131 18134 18135 18137; do wait_port ltn $p; done
 fi
 if ((needs_dns)); then

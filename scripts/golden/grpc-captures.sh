@@ -9,30 +9,17 @@
 # with grpc_tools.protoc into a temp dir at capture time. The calls are CALLS in grpc_golden.py;
 # the expected file is written by grpc_golden.py from CALLS (standard library only).
 set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-OUT="$ROOT/tests/golden"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # HERE ROOT OUT die log need_* make_work port_up start/stop_capture
 GPY=("${GRPC_PYTHON:-python3}" -B)
-die() { echo "grpc-captures.sh: $*" >&2; exit 1; }
-log() { printf '== %s\n' "$*" >&2; }
 
-missing=()
-for t in tcpdump tshark editcap ss python3; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
-((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]}"
+need_tools "" tcpdump tshark editcap ss python3
 "${GPY[@]}" -c 'import grpc, grpc_tools.protoc' 2>/dev/null \
   || die "${GPY[0]} lacks grpcio/grpcio-tools: python3 -m venv V && V/bin/pip install grpcio grpcio-tools; GRPC_PYTHON=V/bin/python $0"
-[[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it)"
+need_root
 P=18120
-[[ -z $(ss -Hltn "sport = :$P") ]] || die "port $P is already in use"
+need_free_port ltn $P
 
-WORK="$(mktemp -d /tmp/httpscope-golden-grpc.XXXXXX)"
-cleanup() {
-  set +e
-  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work -grpc
 
 log "grpc-h2c.pcapng"
 mkdir -p "$WORK/gen"
@@ -42,21 +29,13 @@ VERSIONS=$("${GPY[@]}" -c 'import grpc, google.protobuf as p; from importlib.met
 log "$VERSIONS"
 "${GPY[@]}" "$HERE/grpc_golden.py" server $P "$WORK/gen" 60 >"$WORK/server.log" 2>&1 &
 SRV=$!
-for _ in $(seq 100); do [[ -n $(ss -Hltn "sport = :$P") ]] && break; sleep 0.05; done
-[[ -n $(ss -Hltn "sport = :$P") ]] || die "grpc server did not start: $(cat "$WORK/server.log")"
+port_up ltn $P || die "grpc server did not start: $(cat "$WORK/server.log")"
 
 F=$WORK/grpc-h2c.pcap
-tcpdump -U --immediate-mode -B 32768 -w "$F" -i lo "tcp port $P" 2>"$F.stderr" &
-TD=$!
-for _ in $(seq 100); do grep -q 'listening on' "$F.stderr" 2>/dev/null && break; sleep 0.05; done
-grep -q 'listening on' "$F.stderr" || die "tcpdump did not start: $(cat "$F.stderr")"
-sleep 0.3
+start_capture TD "$F" -i lo "tcp port $P"
 timeout 30 "${GPY[@]}" "$HERE/grpc_golden.py" client $P "$WORK/gen" >"$WORK/client.log" 2>&1 \
   || die "grpc client failed: $(cat "$WORK/client.log")"
-sleep 0.3
-kill -INT "$TD"; wait "$TD" || true
-grep -E 'captured|dropped' "$F.stderr" | sed 's/^/   tcpdump: /' >&2
-grep -q '^0 packets dropped by kernel' "$F.stderr" || die "tcpdump dropped packets"
+stop_capture "$TD" "$F"
 kill "$SRV"; wait "$SRV" 2>/dev/null || true
 sed 's/^/   client: /' "$WORK/client.log" >&2
 # what the client saw is what CALLS says (grpc_golden.py client already exits 1 otherwise)

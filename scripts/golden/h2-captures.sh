@@ -14,68 +14,16 @@
 set -euo pipefail
 ONLY=${1:-all}
 case $ONLY in all|tls|prior|upgrade) ;; *) echo "usage: $0 [tls|prior|upgrade]" >&2; exit 2;; esac
-want() { [[ $ONLY == all || $ONLY == "$1" ]]; }
-
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-OUT="$ROOT/tests/golden"
-PY=(python3 -B)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # HERE ROOT OUT PY die log want need_* make_work wait_listen start/stop_capture ...
 SYSPY=(/usr/bin/python3 -B)   # Debian's python3-h2 lives there
-die() { echo "h2-captures.sh: $*" >&2; exit 1; }
-log() { printf '== %s\n' "$*" >&2; }
 
-missing=()
-for t in tcpdump tshark editcap curl python3 ss nginx openssl nghttpd nghttp gzip; do
-  command -v "$t" >/dev/null 2>&1 || missing+=("$t")
-done
-((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]} (Debian: nghttp2-client nghttp2-server)"
+need_tools " (Debian: nghttp2-client nghttp2-server)" tcpdump tshark editcap curl python3 ss nginx openssl nghttpd nghttp gzip
 "${SYSPY[@]}" -c 'import h2' 2>/dev/null || die "python3-h2 missing (apt-get install -y python3-h2)"
-[[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it)"
+need_root
 PT=18100 PC=18101 PU=18102
-for p in $PT $PC $PU; do [[ -z $(ss -Hltn "sport = :$p") ]] || die "port $p is already in use"; done
+for p in $PT $PC $PU; do need_free_port ltn $p; done
 
-WORK="$(mktemp -d /tmp/httpscope-golden-h2.XXXXXX)"
-NGINX_STARTED=0
-cleanup() {
-  set +e
-  if ((NGINX_STARTED)) && [[ -f $WORK/nginx/nginx.pid ]]; then
-    nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -s stop 2>/dev/null
-    for _ in $(seq 50); do [[ -f $WORK/nginx/nginx.pid ]] || break; sleep 0.1; done
-  fi
-  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_listen() {
-  for _ in $(seq 100); do [[ -n $(ss -Hltn "sport = :$1") ]] && return 0; sleep 0.05; done
-  die "nothing is listening on port $1"
-}
-start_capture() { # VAR FILE tcpdump-args...
-  local __var=$1 file=$2; shift 2
-  tcpdump -U --immediate-mode -B 32768 -w "$file" "$@" 2>"$file.stderr" &
-  local pid=$!
-  for _ in $(seq 100); do
-    grep -q 'listening on' "$file.stderr" 2>/dev/null && break
-    kill -0 "$pid" 2>/dev/null || die "tcpdump failed: $(cat "$file.stderr")"
-    sleep 0.05
-  done
-  grep -q 'listening on' "$file.stderr" || die "tcpdump did not start"
-  sleep 0.3
-  printf -v "$__var" '%s' "$pid"
-}
-stop_capture() { # pid file
-  sleep 0.3
-  kill -INT "$1"; wait "$1" || true
-  grep -E 'captured|dropped' "$2.stderr" | sed 's/^/   tcpdump: /' >&2
-  grep -q '^0 packets dropped by kernel' "$2.stderr" || die "tcpdump dropped packets for $2"
-}
-expect_lines() { # file, expected content (lines joined by spaces)
-  local got; got=$(tr '\n' ' ' <"$1")
-  [[ "$got" == "$2" ]] || die "$1: got '$got' want '$2'"
-}
-capfile() { echo "$WORK/cap/$1.pcap"; }
+make_work -h2
 finish() { # name [k=v...]
   local n=$1; shift
   editcap -F pcapng "$(capfile "$n")" "$OUT/$n.pcapng"
@@ -132,9 +80,7 @@ http {
     }
 }
 CONF
-nginx -t -q -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" || die "nginx config test failed"
-nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
-NGINX_STARTED=1
+start_nginx
 wait_listen $PT
 B="https://golden.test:$PT"
 CO=(--http2 --cacert "$C/ca.crt" --resolve "golden.test:$PT:127.0.0.1")
@@ -170,7 +116,7 @@ for s in runs:
 print(f"   -Z connection: {len(order)} DATA frames, stream runs: {' '.join(map(str, runs[:40]))}{' ...' if len(runs) > 40 else ''}", file=sys.stderr)
 sys.exit(0 if inter and seen == {1, 3, 5, 7} else 1)
 PYEOF
-nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -s stop; NGINX_STARTED=0
+nginx_ctl -s stop; NGINX_STARTED=0
 fi
 
 # ---------------------------------------------------------------- h2c-prior-knowledge

@@ -22,12 +22,7 @@
 # send and serve (scripts/golden/golden.py, handcrafted.py), then tshark-check.sh cross-checks.
 set -euo pipefail
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-OUT="$ROOT/tests/golden"
-PY=(python3 -B)   # -B: no __pycache__ in scripts/golden
-
-die() { echo "make-captures.sh: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # HERE ROOT OUT PY die log need_* make_work wait_listen start/stop_capture
 ONLY=${1:-all}
 # findings captures: own script, only on request (not part of the full run)
 FINDINGS="problems findings-clean conditional-ignored etag-not-updated duplicate-request retry-storm retry-backoff failed-request-dns"
@@ -54,64 +49,15 @@ for t in "${tools[@]}"; do
 done
 ((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]} (Debian: apt-get install -y ${missing[*]})"
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 8))' || die "python3 >= 3.8 required"
-[[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it): sudo $0"
+need_root ": sudo $0"
 
 P_KEEP=18080 P_PY=18081 P_HAND=18082 P_V6=18083 P_MA=18084 P_MB=18085 P_ENC=18086 P_UP=18089
 ports=($P_KEEP $P_PY $P_HAND $P_V6 $P_MA $P_MB $P_ENC $P_UP)
 [[ $ONLY == encodings ]] && ports=($P_ENC)
-for p in "${ports[@]}"; do
-  [[ -z $(ss -Hltn "sport = :$p") ]] || die "port $p is already in use"
-done
+for p in "${ports[@]}"; do need_free_port ltn "$p"; done
 
-WORK="$(mktemp -d /tmp/httpscope-golden.XXXXXX)"
-NGINX_STARTED=0
-cleanup() {
-  set +e
-  if ((NGINX_STARTED)) && [[ -f $WORK/nginx/nginx.pid ]]; then
-    nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -s stop 2>/dev/null
-    for _ in $(seq 50); do [[ -f $WORK/nginx/nginx.pid ]] || break; sleep 0.1; done
-  fi
-  # only our own background jobs that are still running (never anything by name)
-  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '== %s\n' "$*" >&2; }
-
-wait_listen() { # port [ipv6]
-  for _ in $(seq 100); do
-    [[ -n $(ss -Hltn "sport = :$1") ]] && return 0
-    sleep 0.05
-  done
-  die "nothing is listening on port $1"
-}
-
-# start_capture VAR FILE tcpdump-args... ; the PID goes into VAR. Waits until tcpdump is capturing.
-start_capture() {
-  local __var=$1 file=$2; shift 2
-  local errf="$file.stderr"
-  tcpdump -U --immediate-mode -B 32768 -w "$file" "$@" 2>"$errf" &
-  local pid=$!
-  for _ in $(seq 100); do
-    grep -q 'listening on' "$errf" 2>/dev/null && break
-    kill -0 "$pid" 2>/dev/null || die "tcpdump failed: $(cat "$errf")"
-    sleep 0.05
-  done
-  grep -q 'listening on' "$errf" || die "tcpdump did not start: $(cat "$errf")"
-  sleep 0.3   # let the capture settle before any traffic
-  printf -v "$__var" '%s' "$pid"
-}
-stop_capture() { # pid file
-  sleep 0.3   # let the last ACKs/FINs be captured
-  kill -INT "$1"
-  wait "$1" || true
-  grep -E 'captured|dropped' "$2.stderr" | sed 's/^/   tcpdump: /' >&2
-  grep -q '^0 packets dropped by kernel' "$2.stderr" || die "tcpdump dropped packets for $2"
-  local n; n=$(capinfos -c -M "$2" 2>/dev/null | awk '/Number of packets/{print $NF}')
-  [[ ${n:-0} -gt 0 ]] || die "empty capture $2"
-}
+make_work ""
+CAPTURE_NONEMPTY=1   # stop_capture: an empty capture is an error
 
 mkdir -p "$OUT" "$WORK/nginx/tmp" "$WORK/cap"
 CURL=(curl -sS --http1.1 --max-time 20)
@@ -222,9 +168,7 @@ CONF
 log "starting upstream and nginx"
 "${PY[@]}" "$HERE/upload_server.py" $P_UP 600 &
 wait_listen $P_UP
-nginx -t -q -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" || die "nginx config test failed"
-nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
-NGINX_STARTED=1
+start_nginx
 wait_listen $P_KEEP; wait_listen $P_V6; wait_listen $P_MA; wait_listen $P_MB
 
 B="http://127.0.0.1:$P_KEEP"

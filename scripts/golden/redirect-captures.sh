@@ -4,34 +4,19 @@
 # Needs root (tcpdump), tshark, curl, python3, ss. Loopback only, ports 18121 and 18122. The routes
 # and chains are ROUTES / CHAINS in redirect_golden.py, which also writes the expected file.
 set -euo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-OUT="$ROOT/tests/golden"
-PY=(python3 -B)
-die() { echo "redirect-captures.sh: $*" >&2; exit 1; }
-log() { printf '== %s\n' "$*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # HERE ROOT OUT PY die log need_* make_work port_up start/stop_capture
 
-missing=()
-for t in tcpdump tshark curl ss python3; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
-((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]}"
-[[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it)"
+need_tools "" tcpdump tshark curl ss python3
+need_root
 PA=18121 PB=18122
-for p in $PA $PB; do [[ -z $(ss -Hltn "sport = :$p") ]] || die "port $p is already in use"; done
+for p in $PA $PB; do need_free_port ltn $p; done
 
-WORK="$(mktemp -d /tmp/httpscope-golden-redir.XXXXXX)"
-cleanup() {
-  set +e
-  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work -redir
 
 log "redirects.pcap"
 "${PY[@]}" "$HERE/redirect_golden.py" serve 60 >"$WORK/server.log" 2>&1 &
 for p in $PA $PB; do
-  for _ in $(seq 100); do [[ -n $(ss -Hltn "sport = :$p") ]] && break; sleep 0.05; done
-  [[ -n $(ss -Hltn "sport = :$p") ]] || die "nothing is listening on port $p: $(cat "$WORK/server.log")"
+  port_up ltn $p || die "nothing is listening on port $p: $(cat "$WORK/server.log")"
 done
 "${PY[@]}" "$HERE/redirect_golden.py" post-body "$WORK/post.bin"
 read -r URL0 _ < <("${PY[@]}" "$HERE/redirect_golden.py" chain 0)
@@ -39,19 +24,12 @@ read -r URL1 N1 < <("${PY[@]}" "$HERE/redirect_golden.py" chain 1)
 [[ $(stat -c %s "$WORK/post.bin") == "$N1" ]] || die "post body size"
 
 F=$WORK/redirects.pcap
-tcpdump -U --immediate-mode -B 32768 -w "$F" -i lo "tcp port $PA or tcp port $PB" 2>"$F.stderr" &
-TD=$!
-for _ in $(seq 100); do grep -q 'listening on' "$F.stderr" 2>/dev/null && break; sleep 0.05; done
-grep -q 'listening on' "$F.stderr" || die "tcpdump did not start: $(cat "$F.stderr")"
-sleep 0.3
+start_capture TD "$F" -i lo "tcp port $PA or tcp port $PB"
 W='%{http_code} %{num_redirects} %{num_connects} %{url_effective}\n'
 CURL=(curl -sS --http1.1 --max-time 20 -L -o /dev/null -w "$W")
 "${CURL[@]}" "$URL0" >"$WORK/curl.txt"
 "${CURL[@]}" -H 'Expect:' -H 'Content-Type: application/octet-stream' --data-binary "@$WORK/post.bin" "$URL1" >>"$WORK/curl.txt"
-sleep 0.3
-kill -INT "$TD"; wait "$TD" || true
-grep -E 'captured|dropped' "$F.stderr" | sed 's/^/   tcpdump: /' >&2
-grep -q '^0 packets dropped by kernel' "$F.stderr" || die "tcpdump dropped packets"
+stop_capture "$TD" "$F"
 sed 's/^/   curl: /' "$WORK/curl.txt" >&2
 sed 's/^/   server: /' "$WORK/server.log" >&2
 # final status, redirects followed, connections opened (chain 1: one keep-alive connection; chain 2: two)

@@ -14,67 +14,14 @@
 set -euo pipefail
 ONLY=${1:-all}
 case $ONLY in all|cbc) ;; *) echo "usage: $0 [cbc]   (no argument: every TLS capture)" >&2; exit 2;; esac
-want() { [[ $ONLY == all || $ONLY == "$1" ]]; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # HERE ROOT OUT PY die log want need_* make_work wait_listen start/stop_capture ...
 
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-ROOT="$(cd "$HERE/../.." && pwd)"
-OUT="$ROOT/tests/golden"
-PY=(python3 -B)
-die() { echo "tls-captures.sh: $*" >&2; exit 1; }
-log() { printf '== %s\n' "$*" >&2; }
-
-missing=()
-for t in tcpdump tshark editcap capinfos curl python3 ss nginx openssl; do
-  command -v "$t" >/dev/null 2>&1 || missing+=("$t")
-done
-((${#missing[@]} == 0)) || die "missing tool(s): ${missing[*]}"
-[[ $(id -u) == 0 ]] || die "must run as root (tcpdump needs it)"
+need_tools "" tcpdump tshark editcap capinfos curl python3 ss nginx openssl
+need_root
 P13=18090 P12=18091 PSS=18092 PNK=18093 PPK=18094 PR13=18095 PCBC=18096
-for p in $P13 $P12 $PSS $PNK $PPK $PR13 $PCBC; do
-  [[ -z $(ss -Hltn "sport = :$p") ]] || die "port $p is already in use"
-done
+for p in $P13 $P12 $PSS $PNK $PPK $PR13 $PCBC; do need_free_port ltn $p; done
 
-WORK="$(mktemp -d /tmp/httpscope-golden-tls.XXXXXX)"
-NGINX_STARTED=0
-cleanup() {
-  set +e
-  if ((NGINX_STARTED)) && [[ -f $WORK/nginx/nginx.pid ]]; then
-    nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" -s stop 2>/dev/null
-    for _ in $(seq 50); do [[ -f $WORK/nginx/nginx.pid ]] || break; sleep 0.1; done
-  fi
-  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-  if [[ -n ${GOLDEN_KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-wait_listen() {
-  for _ in $(seq 100); do [[ -n $(ss -Hltn "sport = :$1") ]] && return 0; sleep 0.05; done
-  die "nothing is listening on port $1"
-}
-start_capture() { # VAR FILE tcpdump-args...
-  local __var=$1 file=$2; shift 2
-  tcpdump -U --immediate-mode -B 32768 -w "$file" "$@" 2>"$file.stderr" &
-  local pid=$!
-  for _ in $(seq 100); do
-    grep -q 'listening on' "$file.stderr" 2>/dev/null && break
-    kill -0 "$pid" 2>/dev/null || die "tcpdump failed: $(cat "$file.stderr")"
-    sleep 0.05
-  done
-  grep -q 'listening on' "$file.stderr" || die "tcpdump did not start"
-  sleep 0.3
-  printf -v "$__var" '%s' "$pid"
-}
-stop_capture() { # pid file
-  sleep 0.3
-  kill -INT "$1"; wait "$1" || true
-  grep -E 'captured|dropped' "$2.stderr" | sed 's/^/   tcpdump: /' >&2
-  grep -q '^0 packets dropped by kernel' "$2.stderr" || die "tcpdump dropped packets for $2"
-}
-expect_lines() { # file, expected content (lines joined by spaces)
-  local got; got=$(tr '\n' ' ' <"$1")
-  [[ "$got" == "$2" ]] || die "$1: got '$got' want '$2'"
-}
+make_work -tls
 
 # ---------------------------------------------------------------- certificates
 log "throwaway CA and certificates"
@@ -142,9 +89,7 @@ http {
     }
 }
 CONF
-nginx -t -q -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" || die "nginx config test failed"
-nginx -p "$WORK/nginx/" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log"
-NGINX_STARTED=1
+start_nginx
 for p in $P13 $P12 $PNK $PPK $PR13 $PCBC; do wait_listen $p; done
 
 W=(-w '%{http_code} %{size_download} %{num_connects}\n' -o /dev/null)
@@ -166,7 +111,6 @@ curl_run() {
   done
   if [[ -n $keylog ]]; then SSLKEYLOGFILE=$keylog "${CURL[@]}" "${args[@]}"; else env -u SSLKEYLOGFILE "${CURL[@]}" "${args[@]}"; fi
 }
-capfile() { echo "$WORK/cap/$1.pcap"; }
 finish() { # name
   editcap -F pcapng "$(capfile "$1")" "$OUT/$1.pcapng"
   "${PY[@]}" "$HERE/tls_golden.py" expected "$1" "$OUT/$1.tls-expected.json"
