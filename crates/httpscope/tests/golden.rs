@@ -264,9 +264,7 @@ fn expected_with_suffix(suffix: &str) -> Vec<PathBuf> {
 fn golden_captures_give_exact_transactions() {
     let mut failures = Vec::new();
     for file in expected_files() {
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
-        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let (expected, capture) = load_expected(&file);
         let (mut got, report) = analyze(&capture);
         got.sort_by_key(request_order_key);
         for t in &got {
@@ -286,9 +284,7 @@ fn golden_captures_give_exact_transactions() {
 fn golden_captures_agree_with_tshark() {
     let mut failures = Vec::new();
     for file in expected_files() {
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
-        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let (_, capture) = load_expected(&file);
         // tshark stops dissecting a direction of a connection at its first missing segment,
         // so on a capture with loss it sees less than there is; the expected file, derived
         // from what was sent, is the reference there.
@@ -353,6 +349,27 @@ fn golden_captures_agree_with_tshark() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// An expected file and the capture it describes.
+fn load_expected(file: &Path) -> (Value, PathBuf) {
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(file).expect("read expected")).expect("json");
+    let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+    (expected, capture)
+}
+
+/// Analyses `capture` with the key log its expected file names; transactions come back in
+/// request order, each checked for timings that add up.
+fn analyze_expected(expected: &Value, capture: &Path) -> Analysis {
+    let args = keylog_args(expected);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut a = analyze_with(capture, &args);
+    a.transactions.sort_by_key(request_order_key);
+    for t in &a.transactions {
+        check_timings_add_up(t);
+    }
+    a
+}
+
 /// The `--keylog` argument an expected file asks for.
 fn keylog_args(expected: &Value) -> Vec<String> {
     match expected["keylog"].as_str() {
@@ -368,15 +385,9 @@ fn keylog_args(expected: &Value) -> Vec<String> {
 fn tls_captures_decrypt_to_exact_transactions() {
     let mut failures = Vec::new();
     for file in expected_with_suffix(".tls-expected.json") {
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
-        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
-        let args = keylog_args(&expected);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut a = analyze_with(&capture, &args);
-        a.transactions.sort_by_key(request_order_key);
+        let (expected, capture) = load_expected(&file);
+        let a = analyze_expected(&expected, &capture);
         for t in &a.transactions {
-            check_timings_add_up(t);
             if t["position"] == 0 && t["tls"]["handshake_end"].is_i64() {
                 assert!(
                     t["timings"]["ssl"].is_u64(),
@@ -552,16 +563,8 @@ fn compare_transactions(capture: &Path, got: &[Value], want: &[Value], failures:
 fn http2_captures_give_exact_streams() {
     let mut failures = Vec::new();
     for file in expected_with_suffix(".h2-expected.json") {
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
-        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
-        let args = keylog_args(&expected);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut a = analyze_with(&capture, &args);
-        a.transactions.sort_by_key(request_order_key);
-        for t in &a.transactions {
-            check_timings_add_up(t);
-        }
+        let (expected, capture) = load_expected(&file);
+        let a = analyze_expected(&expected, &capture);
         let want = expected["transactions"].as_array().expect("transactions");
         compare_transactions(
             &capture,
@@ -638,9 +641,7 @@ fn http2_captures_give_exact_streams() {
 fn dns_lookups_are_paired_and_linked() {
     let mut failures = Vec::new();
     for file in expected_with_suffix(".dns-expected.json") {
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
-        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let (expected, capture) = load_expected(&file);
         let out = Command::new(env!("CARGO_BIN_EXE_httpscope"))
             .arg("analyze")
             .arg(&capture)
@@ -760,9 +761,7 @@ fn tshark_h2_urls(capture: &Path, keylog: Option<&str>, clear: &str) -> Vec<Stri
 fn findings_fire_where_the_traffic_shows_the_problem() {
     let mut failures = Vec::new();
     for file in expected_with_suffix(".findings-expected.json") {
-        let expected: Value =
-            serde_json::from_slice(&std::fs::read(&file).expect("read expected")).expect("json");
-        let capture = golden_dir().join(expected["capture"].as_str().expect("capture name"));
+        let (expected, capture) = load_expected(&file);
         let mut args = keylog_args(&expected);
         for a in expected["args"].as_array().into_iter().flatten() {
             args.push(a.as_str().expect("arg").to_owned());
