@@ -454,6 +454,7 @@ impl Connections {
                         transactions: u64::from(c.meta.position),
                         tls,
                         http2,
+                        process: None,
                     })));
                 }
             }
@@ -1051,6 +1052,7 @@ fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
         redirect: None,
         findings: Vec::new(),
         incomplete: ex.incomplete,
+        process: None,
     };
     if meta.secure {
         cx.shared.held.push(t);
@@ -1112,6 +1114,7 @@ fn failed_attempt(meta: &mut Meta, ts: Timestamp, shared: &mut Shared) -> Option
         redirect: None,
         findings: Vec::new(),
         incomplete: vec![model::Incomplete { reason, detail }],
+        process: None,
     })
 }
 

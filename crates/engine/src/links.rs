@@ -288,6 +288,7 @@ mod tests {
             redirect: None,
             findings: Vec::new(),
             incomplete: vec![],
+            process: None,
         }
     }
 

@@ -68,6 +68,7 @@ pub(crate) fn get(url: &str) -> B {
         findings: Vec::new(),
         grpc: None,
         incomplete: Vec::new(),
+        process: None,
     })
 }
 
@@ -225,6 +226,7 @@ pub(crate) fn connection(id: u64, start_ms: i64, tls: Option<TlsInfo>) -> Connec
         transactions: 0,
         tls,
         http2: None,
+        process: None,
     }
 }
 

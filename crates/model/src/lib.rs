@@ -374,6 +374,55 @@ pub struct Transaction {
     pub grpc: Option<Grpc>,
     /// Empty when complete; otherwise every reason it is not.
     pub incomplete: Vec<Incomplete>,
+    /// The process that owned the client socket, when the capture knows it (live recording,
+    /// or a pcapng written by one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<Process>,
+}
+
+/// A process that sent or received traffic, as seen when its socket was first attributed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Process {
+    /// Process id (thread group id) in the initial PID namespace.
+    pub pid: u32,
+    /// Parent process id, when it was known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppid: Option<u32>,
+    /// Real user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// The kernel's short name of the process (`comm`, at most 15 bytes).
+    pub comm: String,
+    /// The executable's path (`/proc/PID/exe`), when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exe: Option<String>,
+    /// The command line, one element per argument (empty when it could not be read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cmdline: Vec<String>,
+    /// The cgroup v2 path of the process (`/user.slice/...`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<String>,
+    /// The container id found in the cgroup path (docker, containerd, podman, cri-o), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+}
+
+impl Process {
+    /// `comm[pid]`, the short form used in tables.
+    pub fn label(&self) -> String {
+        format!("{}[{}]", self.comm, self.pid)
+    }
+
+    /// The command line joined by spaces, or the executable, or `comm`.
+    pub fn command(&self) -> String {
+        if !self.cmdline.is_empty() {
+            self.cmdline.join(" ")
+        } else if let Some(exe) = &self.exe {
+            exe.clone()
+        } else {
+            self.comm.clone()
+        }
+    }
 }
 
 impl Transaction {
@@ -702,6 +751,9 @@ pub struct ConnectionRecord {
     pub tls: Option<TlsInfo>,
     /// HTTP/2 facts, if it spoke HTTP/2.
     pub http2: Option<Http2Info>,
+    /// The process that owned the client socket, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<Process>,
 }
 
 /// Counters of everything that was skipped, lost or malformed, per layer. Every loss the

@@ -244,6 +244,7 @@ pub(crate) mod fixtures {
             redirect: None,
             findings: Vec::new(),
             incomplete: vec![],
+            process: None,
         }
     }
 
@@ -347,6 +348,7 @@ pub(crate) mod fixtures {
             transactions: 1,
             tls: Some(tls13()),
             http2: None,
+            process: None,
         }
     }
 
@@ -373,6 +375,7 @@ pub(crate) mod fixtures {
                 first_application_data: Some(Timestamp(T0 + 345 * MS as i64)),
                 ..TlsInfo::default()
             }),
+            process: None,
         }
     }
 
@@ -465,6 +468,7 @@ pub(crate) mod fixtures {
                 ..tls13()
             }),
             http2: Some(h2_info()),
+            process: None,
         }
     }
 
@@ -487,6 +491,7 @@ pub(crate) mod fixtures {
                 header_errors: 2,
                 ..Http2Info::default()
             }),
+            process: None,
         }
     }
 

@@ -275,6 +275,7 @@ fn transaction(
         } else {
             vec![]
         },
+        process: None,
     }
 }
 
@@ -344,6 +345,7 @@ fn write_report(path: &Path) -> Vec<Transaction> {
         transactions: 2,
         tls: ts[0].tls.clone(),
         http2: None,
+        process: None,
     })
     .unwrap();
     w.dns(&DnsLookup {
