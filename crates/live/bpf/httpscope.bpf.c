@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: MIT OR GPL-2.0
+//
+// httpscope's kernel side: which sockets belong to the traced processes, and a copy of
+// their packets.
+//
+// Ownership of a socket is decided in process context, where the current task is the one
+// that owns the socket:
+//   - cgroup/sock_create     a traced process creates a socket (TCP or UDP, so DNS too);
+//   - tp_btf/sock_send_length, tp_btf/sock_recv_length
+//                            a traced process sends or receives on a socket it got some
+//                            other way (accepted, inherited, opened before the recording);
+//   - tp_btf/inet_sock_set_state
+//                            SYN_SENT and LISTEN in process context; the connect latency
+//                            (SYN_SENT -> ESTABLISHED) and the close of every owned socket;
+//   - tp_btf/sched_process_fork and sched_process_exit
+//                            the traced set follows descendants.
+// Accepted connections are attributed to the owner of the listening socket on their local
+// port until a traced process reads or writes them (then to that process).
+//
+// Packets: cgroup_skb ingress/egress at the cgroup v2 root copy the packets of owned sockets
+// (from the IP header, up to the snap length) with a CLOCK_MONOTONIC timestamp into one ring
+// buffer. Fairness: when the ring is more than half full, a socket that put more than an
+// eighth of the ring into it in the current 100 ms window gets headers only (its payload is
+// lost, and counted); above seven eighths every socket gets headers only; when the ring is
+// full the packet is dropped and counted, per socket and in total. TCP facts (retransmits,
+// resets) are counted per socket from tcp tracepoints and sent with the close event.
+//
+// Rebuild the committed object with scripts/build-bpf.sh (CI fails when it is stale).
+
+#include <stddef.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+// Kernel types, only the fields read; CO-RE relocates them against the running kernel.
+struct task_struct {
+	int pid;
+	int tgid;
+} __attribute__((preserve_access_index));
+
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_CLOSE 7
+#define TCP_LISTEN 10
+
+#define EV_PACKET 1
+#define EV_OWNER 2
+#define EV_CLOSE 3
+
+#define DIR_EGRESS 0
+#define DIR_INGRESS 1
+
+#define PKT_TRUNCATED_FAIR 1 // payload cut to keep the ring buffer fair
+#define PKT_TRUNCATED_SNAP 2 // cut by the snap length
+
+#define SOCK_LISTENER 1
+
+#define MAX_SNAP 65536
+#define HEADERS_ONLY 128
+#define MAX_NEST 4
+#define MAX_PORTS 8
+#define WINDOW_NS 100000000ULL
+
+// Counter indices (see Counter in src/bpf.rs).
+enum counter {
+	C_PACKETS,
+	C_PACKET_BYTES,
+	C_RING_FULL,
+	C_RING_FULL_BYTES,
+	C_TRUNC_FAIR,
+	C_TRUNC_FAIR_BYTES,
+	C_TRUNC_SNAP,
+	C_TRUNC_SNAP_BYTES,
+	C_SOCKS_FULL,
+	C_OWNER_LOST,
+	C_CLOSE_LOST,
+	C_NESTED,
+	C_MAX,
+};
+
+struct config {
+	__u32 all;
+	__u32 snaplen;
+	__u32 nports;
+	__u16 ports[MAX_PORTS];
+};
+
+struct sock_info {
+	__u32 pid;
+	__u32 flags;
+	__u64 syn_ts;
+	__u64 est_ts;
+	__u32 retransmits;
+	__u32 resets_in;
+	__u32 resets_out;
+	__u32 drops;
+	__u32 truncated;
+	__u32 _pad;
+	__u64 window_start;
+	__u64 window_bytes;
+};
+
+struct packet_event {
+	__u8 kind;
+	__u8 dir;
+	__u8 flags;
+	__u8 _pad;
+	__u32 pid;
+	__u64 ts;
+	__u64 cookie;
+	__u32 len;
+	__u32 caplen;
+	__u8 data[MAX_SNAP];
+};
+
+struct owner_event {
+	__u8 kind;
+	__u8 _pad[3];
+	__u32 pid;
+	__u64 ts;
+	__u64 cookie;
+	char comm[16];
+};
+
+struct close_event {
+	__u8 kind;
+	__u8 _pad[3];
+	__u32 pid;
+	__u64 ts;
+	__u64 cookie;
+	__u64 syn_ts;
+	__u64 est_ts;
+	__u32 retransmits;
+	__u32 resets_in;
+	__u32 resets_out;
+	__u32 drops;
+	__u32 truncated;
+	__u32 _pad2;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct config);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct sock_info);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, __u32);
+} listen_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+// One packet buffer per CPU and nesting level (a softirq can interrupt a program running in
+// process context on the same CPU). The loader sets max_entries to CPUs * MAX_NEST.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_NEST);
+	__type(key, __u32);
+	__type(value, struct packet_event);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} nesting SEC(".maps");
+
+static __always_inline void count(enum counter c, __u64 n)
+{
+	__u32 key = c;
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+	if (v)
+		*v += n;
+}
+
+static __always_inline struct config *get_config(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&config, &zero);
+}
+
+static __always_inline int is_traced(__u32 tgid)
+{
+	struct config *cfg = get_config();
+	if (cfg && cfg->all)
+		return 1;
+	return bpf_map_lookup_elem(&traced, &tgid) != 0;
+}
+
+static __always_inline void emit_owner(__u64 cookie, __u32 pid)
+{
+	struct owner_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(C_OWNER_LOST, 1);
+		return;
+	}
+	e->kind = EV_OWNER;
+	e->pid = pid;
+	e->ts = bpf_ktime_get_ns();
+	e->cookie = cookie;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+}
+
+// Makes the current process the owner of `cookie` (when it is traced), with `flags`.
+static __always_inline struct sock_info *claim(__u64 cookie, __u32 flags)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &cookie);
+	if (info) {
+		if (info->pid != tgid && is_traced(tgid)) {
+			info->pid = tgid;
+			info->flags |= flags;
+			emit_owner(cookie, tgid);
+		}
+		return info;
+	}
+	if (!is_traced(tgid))
+		return 0;
+	struct sock_info fresh = {};
+	fresh.pid = tgid;
+	fresh.flags = flags;
+	if (bpf_map_update_elem(&socks, &cookie, &fresh, BPF_NOEXIST) != 0) {
+		count(C_SOCKS_FULL, 1);
+		return 0;
+	}
+	emit_owner(cookie, tgid);
+	return bpf_map_lookup_elem(&socks, &cookie);
+}
+
+SEC("cgroup/sock_create")
+int sock_create(struct bpf_sock *sk)
+{
+	if (sk->family == 2 || sk->family == 10)
+		claim(bpf_get_socket_cookie(sk), 0);
+	return 1;
+}
+
+SEC("tp_btf/sock_send_length")
+int sock_send_length(__u64 *ctx)
+{
+	claim(bpf_get_socket_cookie((void *)ctx[0]), 0);
+	return 0;
+}
+
+SEC("tp_btf/sock_recv_length")
+int sock_recv_length(__u64 *ctx)
+{
+	claim(bpf_get_socket_cookie((void *)ctx[0]), 0);
+	return 0;
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int inet_sock_set_state(__u64 *ctx)
+{
+	int oldstate = (int)ctx[1];
+	int newstate = (int)ctx[2];
+	__u64 cookie = bpf_get_socket_cookie((void *)ctx[0]);
+	struct sock_info *info;
+
+	if (newstate == TCP_SYN_SENT) {
+		// connect(): process context.
+		info = claim(cookie, 0);
+		if (info)
+			info->syn_ts = bpf_ktime_get_ns();
+		return 0;
+	}
+	if (newstate == TCP_LISTEN) {
+		claim(cookie, SOCK_LISTENER);
+		return 0;
+	}
+	info = bpf_map_lookup_elem(&socks, &cookie);
+	if (!info)
+		return 0;
+	if (newstate == TCP_ESTABLISHED && oldstate == TCP_SYN_SENT) {
+		info->est_ts = bpf_ktime_get_ns();
+		return 0;
+	}
+	if (newstate != TCP_CLOSE)
+		return 0;
+	struct close_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (e) {
+		e->kind = EV_CLOSE;
+		e->pid = info->pid;
+		e->ts = bpf_ktime_get_ns();
+		e->cookie = cookie;
+		e->syn_ts = info->syn_ts;
+		e->est_ts = info->est_ts;
+		e->retransmits = info->retransmits;
+		e->resets_in = info->resets_in;
+		e->resets_out = info->resets_out;
+		e->drops = info->drops;
+		e->truncated = info->truncated;
+		bpf_ringbuf_submit(e, 0);
+	} else {
+		count(C_CLOSE_LOST, 1);
+	}
+	// The entry stays until the socket is freed: late packets (the last ACK) still match.
+	// Listening sockets keep their port in listen_ports; the owner map is bounded and
+	// user space removes closed cookies after a grace period.
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int tcp_retransmit_skb(__u64 *ctx)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)ctx[0]);
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &cookie);
+	if (info)
+		__sync_fetch_and_add(&info->retransmits, 1);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int tcp_receive_reset(__u64 *ctx)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)ctx[0]);
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &cookie);
+	if (info)
+		__sync_fetch_and_add(&info->resets_in, 1);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int tcp_send_reset(__u64 *ctx)
+{
+	void *sk = (void *)ctx[0];
+	if (!sk)
+		return 0;
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &cookie);
+	if (info)
+		__sync_fetch_and_add(&info->resets_out, 1);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int sched_process_fork(__u64 *ctx)
+{
+	struct task_struct *parent = (void *)ctx[0];
+	struct task_struct *child = (void *)ctx[1];
+	__u32 ptgid = parent->tgid;
+	__u32 ctgid = child->tgid;
+	if (ptgid == ctgid)
+		return 0; // a new thread
+	if (bpf_map_lookup_elem(&traced, &ptgid)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int sched_process_exit(__u64 *ctx)
+{
+	struct task_struct *task = (void *)ctx[0];
+	if (task->pid == task->tgid) {
+		__u32 tgid = task->tgid;
+		bpf_map_delete_elem(&traced, &tgid);
+	}
+	return 0;
+}
+
+static __always_inline int port_allowed(struct config *cfg, __u16 local, __u16 remote)
+{
+	if (cfg->nports == 0 || local == 53 || remote == 53)
+		return 1;
+#pragma unroll
+	for (int i = 0; i < MAX_PORTS; i++) {
+		if (i < cfg->nports && (cfg->ports[i] == local || cfg->ports[i] == remote))
+			return 1;
+	}
+	return 0;
+}
+
+static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
+{
+	struct config *cfg = get_config();
+	if (!cfg)
+		return;
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	__u16 local = skb->local_port;
+	// remote_port holds the port in network order in its upper 16 bits.
+	__u16 remote = bpf_ntohs((__u16)(skb->remote_port >> 16));
+	struct sock_info *info = bpf_map_lookup_elem(&socks, &cookie);
+	__u32 pid = 0;
+	if (info) {
+		pid = info->pid;
+		if ((info->flags & SOCK_LISTENER) && dir == DIR_INGRESS) {
+			// A connection to a traced listener: remember its port for the accepted
+			// sockets, whose cookies are new.
+			if (!bpf_map_lookup_elem(&listen_ports, &local))
+				bpf_map_update_elem(&listen_ports, &local, &pid, BPF_ANY);
+		}
+	} else {
+		__u32 *owner = bpf_map_lookup_elem(&listen_ports, &local);
+		if (owner) {
+			struct sock_info fresh = {};
+			fresh.pid = *owner;
+			pid = *owner;
+			if (bpf_map_update_elem(&socks, &cookie, &fresh, BPF_NOEXIST) != 0)
+				count(C_SOCKS_FULL, 1);
+			info = bpf_map_lookup_elem(&socks, &cookie);
+		} else if (!cfg->all) {
+			return;
+		}
+	}
+	if (!port_allowed(cfg, local, remote))
+		return;
+
+	__u32 len = skb->len;
+	__u32 snap = cfg->snaplen;
+	if (snap == 0 || snap > MAX_SNAP)
+		snap = MAX_SNAP;
+	__u8 flags = 0;
+	__u32 n = len;
+	if (n > snap) {
+		n = snap;
+		flags |= PKT_TRUNCATED_SNAP;
+	}
+
+	__u64 now = bpf_ktime_get_ns();
+	__u64 ring = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE);
+	__u64 used = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (info) {
+		if (now - info->window_start > WINDOW_NS) {
+			info->window_start = now;
+			info->window_bytes = 0;
+		}
+		info->window_bytes += n;
+	}
+	if (used > ring / 2 && n > HEADERS_ONLY &&
+	    (used > ring / 8 * 7 || (info && info->window_bytes > ring / 8))) {
+		count(C_TRUNC_FAIR, 1);
+		count(C_TRUNC_FAIR_BYTES, n - HEADERS_ONLY);
+		if (info)
+			__sync_fetch_and_add(&info->truncated, 1);
+		n = HEADERS_ONLY;
+		flags |= PKT_TRUNCATED_FAIR;
+	}
+	if (flags & PKT_TRUNCATED_SNAP) {
+		count(C_TRUNC_SNAP, 1);
+		count(C_TRUNC_SNAP_BYTES, len - n);
+	}
+
+	__u32 zero = 0;
+	__u32 *level = bpf_map_lookup_elem(&nesting, &zero);
+	if (!level)
+		return;
+	__u32 depth = __sync_fetch_and_add(level, 1);
+	if (depth >= MAX_NEST) {
+		count(C_NESTED, 1);
+		goto out;
+	}
+	__u32 slot = bpf_get_smp_processor_id() * MAX_NEST + depth;
+	struct packet_event *e = bpf_map_lookup_elem(&scratch, &slot);
+	if (!e)
+		goto out;
+	e->kind = EV_PACKET;
+	e->dir = dir;
+	e->flags = flags;
+	e->_pad = 0;
+	e->pid = pid;
+	e->ts = now;
+	e->cookie = cookie;
+	e->len = len;
+	if (n > MAX_SNAP)
+		n = MAX_SNAP;
+	if (n == 0)
+		goto out;
+	if (bpf_skb_load_bytes(skb, 0, e->data, n) != 0)
+		goto out;
+	e->caplen = n;
+	count(C_PACKETS, 1);
+	count(C_PACKET_BYTES, len);
+	if (bpf_ringbuf_output(&events, e, offsetof(struct packet_event, data) + n, 0) != 0) {
+		count(C_RING_FULL, 1);
+		count(C_RING_FULL_BYTES, len);
+		if (info)
+			__sync_fetch_and_add(&info->drops, 1);
+	}
+out:
+	__sync_fetch_and_add(level, -1);
+}
+
+SEC("cgroup_skb/egress")
+int skb_egress(struct __sk_buff *skb)
+{
+	capture(skb, DIR_EGRESS);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int skb_ingress(struct __sk_buff *skb)
+{
+	capture(skb, DIR_INGRESS);
+	return 1;
+}

@@ -1,0 +1,37 @@
+//! Live capture on Linux with eBPF: the kernel programs (`bpf/httpscope.bpf.c`, compiled by
+//! clang with CO-RE and committed as `bpf/httpscope.bpf.o`), their loader ([`Probes`]), the
+//! records they produce ([`event`]), what the machine must offer ([`preflight`]) and the
+//! process facts read from `/proc` ([`process`]).
+//!
+//! This crate owns everything that touches the kernel for `httpscope record`; it hands raw
+//! packets (IP layer, kernel timestamps) and socket/process facts to the binary, which feeds
+//! them through the same engine as capture files. It holds the workspace's only `unsafe`
+//! blocks that talk to the kernel ABI, each with a `// SAFETY:` comment.
+
+mod bpf;
+pub mod event;
+pub mod preflight;
+pub mod process;
+
+pub use bpf::{Counters, Options, Probes, MAX_PORTS, MAX_SNAPLEN};
+pub use preflight::LiveError;
+
+/// The offset to add to a CLOCK_MONOTONIC time (the kernel's `bpf_ktime_get_ns`) to get
+/// nanoseconds since the Unix epoch, measured now.
+pub fn monotonic_to_realtime_offset() -> i64 {
+    let now = |clock| {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime writes one timespec into the valid `ts`.
+        unsafe { libc::clock_gettime(clock, &mut ts) };
+        ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+    };
+    // Realtime read between two monotonic reads; the midpoint bounds the error by half the
+    // span (well under a microsecond).
+    let m1 = now(libc::CLOCK_MONOTONIC);
+    let r = now(libc::CLOCK_REALTIME);
+    let m2 = now(libc::CLOCK_MONOTONIC);
+    r - (m1 + (m2 - m1) / 2)
+}
