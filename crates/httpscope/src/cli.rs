@@ -84,6 +84,32 @@ pub struct AnalyzeArgs {
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
+    /// Decrypt TLS with the secrets in FILE (NSS key log format, as written by browsers,
+    /// curl, Python and OpenSSL when SSLKEYLOGFILE is set). Repeatable; merged with the
+    /// secrets a pcapng carries in Decryption Secrets Blocks. A file still being written is
+    /// read again as new sessions appear.
+    /// Example: --keylog sslkeys.log
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Do not show the progress bar. By default it is shown on standard error when that is
+    /// a terminal, the input is over 64 MB, and the report is not printed to the same
+    /// terminal.
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Out-of-order bytes buffered per connection and direction while waiting for a
+    /// missing segment; past this the hole is reported as a gap. Default 4 MiB.
+    #[arg(long, value_name = "BYTES")]
+    pub reassembly_buffer: Option<usize>,
+}
+
+/// Where and how results are written; shared by `analyze` and `record`.
+#[derive(Args, Debug)]
+pub struct OutputArgs {
     /// Write the requests as HAR 1.2 to OUT (created with mode 0600: captures hold
     /// cookies and tokens).
     /// Example: --har out.har
@@ -121,14 +147,6 @@ pub struct AnalyzeArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Decrypt TLS with the secrets in FILE (NSS key log format, as written by browsers,
-    /// curl, Python and OpenSSL when SSLKEYLOGFILE is set). Repeatable; merged with the
-    /// secrets a pcapng carries in Decryption Secrets Blocks. A file still being written is
-    /// read again as new sessions appear.
-    /// Example: --keylog sslkeys.log
-    #[arg(long, value_name = "FILE")]
-    pub keylog: Vec<PathBuf>,
-
     /// Write the packets to OUT as pcapng with the TLS secrets of the sessions in it
     /// (Decryption Secrets Blocks), so that Wireshark and tshark decrypt it with no
     /// settings. Created with mode 0600.
@@ -145,17 +163,6 @@ pub struct AnalyzeArgs {
     /// and never when NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
-
-    /// Do not show the progress bar. By default it is shown on standard error when that is
-    /// a terminal, the input is over 64 MB, and the report is not printed to the same
-    /// terminal.
-    #[arg(long)]
-    pub no_progress: bool,
-
-    /// Out-of-order bytes buffered per connection and direction while waiting for a
-    /// missing segment; past this the hole is reported as a gap. Default 4 MiB.
-    #[arg(long, value_name = "BYTES")]
-    pub reassembly_buffer: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

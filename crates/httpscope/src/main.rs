@@ -9,6 +9,7 @@ mod analyze;
 mod cli;
 mod findings;
 mod outfile;
+mod pipeline;
 mod progress;
 
 use clap::Parser;
