@@ -17,6 +17,11 @@ pub enum Command {
     /// Analyse a pcap or pcapng capture (from tcpdump, Wireshark, dumpcap...).
     #[command(after_help = ANALYZE_EXAMPLES)]
     Analyze(AnalyzeArgs),
+    /// Record the HTTP traffic of a command, of running processes or of the whole machine,
+    /// live, with eBPF (needs root). Everything `analyze` shows, plus the process that made
+    /// each request.
+    #[command(after_help = RECORD_EXAMPLES)]
+    Record(RecordArgs),
     /// List the findings rules: ids, severities, thresholds and what each detects.
     Rules(RulesArgs),
 }
@@ -76,6 +81,77 @@ Exit status: 0 on success (a truncated last packet is skipped with a warning); 1
 capture is corrupt part-way (everything before the damage is still reported); 2 when
 nothing could be read or the command line is wrong; 3 when --fail-on found findings of
 that severity or worse.";
+
+const RECORD_EXAMPLES: &str = "\
+Examples:
+  sudo httpscope record -- curl -s https://example.test/
+      Run curl (as the user who ran sudo) and show its requests, decrypted: httpscope sets
+      SSLKEYLOGFILE (and NODE_OPTIONS=--tls-keylog) for the command to a private file.
+  sudo httpscope record -p $(pgrep -d, nginx) --port 8080 --har nginx.har
+      Attach to running processes (and their future children), keep port 8080, write HAR.
+  sudo httpscope record --all --write-pcapng all.pcapng
+      Watch every process; the pcapng names the process of each packet in its comment.
+
+Ctrl-C stops a recording (with -- CMD, the command gets it too and the recording ends when
+it exits). Exit status: the command's own exit status with -- CMD; otherwise 0, 2 when the
+recording could not start (not root, no BTF, no cgroup v2), 3 when --fail-on found findings.";
+
+/// What `record` captures and how.
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["pid", "all", "command"])))]
+pub struct RecordArgs {
+    /// Attach to these running processes (comma-separated or repeated) and the processes
+    /// they start from now on; the recording ends when they have all exited, or on Ctrl-C.
+    /// Example: -p 1234,1240
+    #[arg(short = 'p', long = "pid", value_delimiter = ',', value_name = "PID")]
+    pub pid: Vec<u32>,
+
+    /// Watch every process on the machine, until Ctrl-C.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Keep only connections with this local or remote port (repeatable, at most 8; DNS on
+    /// port 53 is always kept so that lookups stay visible). Default: every port.
+    /// Example: --port 443 --port 8080
+    #[arg(long = "port", value_name = "PORT")]
+    pub port: Vec<u16>,
+
+    /// Keep only packets to or from this IP address (repeatable). Default: every address.
+    /// Example: --host 127.0.0.1
+    #[arg(long = "host", value_name = "ADDR")]
+    pub host: Vec<std::net::IpAddr>,
+
+    /// Bytes copied per packet; longer packets are cut (and counted). 0, the default,
+    /// copies whole packets up to 65536 bytes.
+    #[arg(long, default_value_t = 0, value_name = "BYTES")]
+    pub snaplen: u32,
+
+    /// Size of the kernel ring buffer the packets travel through, in bytes (a power of two).
+    /// Default 16 MiB; raise it when the summary reports packets lost to a full buffer.
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    pub ring_buffer: u32,
+
+    /// Do not set SSLKEYLOGFILE and NODE_OPTIONS for the command (HTTPS then stays
+    /// encrypted unless --keylog gives the keys).
+    #[arg(long)]
+    pub no_keylog: bool,
+
+    /// Also read TLS secrets from FILE (NSS key log format), read again as it grows.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Out-of-order bytes buffered per connection and direction while waiting for a
+    /// missing segment. Default 4 MiB.
+    #[arg(long, value_name = "BYTES")]
+    pub reassembly_buffer: Option<usize>,
+
+    /// The command to run and record, after `--`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {

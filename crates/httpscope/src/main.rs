@@ -11,6 +11,7 @@ mod findings;
 mod outfile;
 mod pipeline;
 mod progress;
+mod record;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Analyze(args) => analyze::run(&args),
+        cli::Command::Record(args) => record::run(&args),
         cli::Command::Rules(args) => findings::print_rules(&args),
     };
     match result {

@@ -112,6 +112,8 @@ struct packet_event {
 	__u64 cookie;
 	__u32 len;
 	__u32 caplen;
+	__u32 drops;     // packets of this socket lost so far (ring buffer full)
+	__u32 truncated; // packets of this socket cut to headers so far (fairness)
 	__u8 data[MAX_SNAP];
 };
 
@@ -495,6 +497,8 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	e->ts = now;
 	e->cookie = cookie;
 	e->len = len;
+	e->drops = info ? info->drops : 0;
+	e->truncated = info ? info->truncated : 0;
 	if (n > MAX_SNAP)
 		n = MAX_SNAP;
 	if (n == 0)

@@ -198,6 +198,13 @@ impl Probes {
             .map_err(|e| LiveError::Kernel(format!("cannot trace pid {pid}: {e}")))
     }
 
+    /// Stops tracing a process (its descendants started meanwhile stay traced).
+    pub fn untrace(&mut self, pid: u32) -> Result<(), LiveError> {
+        self.traced
+            .remove(&pid)
+            .map_err(|e| LiveError::Kernel(format!("cannot stop tracing pid {pid}: {e}")))
+    }
+
     /// Attributes connections accepted on local TCP `port` to `pid` (a server that listened
     /// before the recording began).
     pub fn listener(&mut self, port: u16, pid: u32) -> Result<(), LiveError> {

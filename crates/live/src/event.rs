@@ -12,7 +12,7 @@ const EV_OWNER: u8 = 2;
 const EV_CLOSE: u8 = 3;
 
 /// Bytes before a packet's data.
-pub const PACKET_HEADER: usize = 32;
+pub const PACKET_HEADER: usize = 40;
 const OWNER_LEN: usize = 40;
 const CLOSE_LEN: usize = 64;
 
@@ -43,6 +43,10 @@ pub struct Packet<'a> {
     pub truncated_for_fairness: bool,
     /// The packet was longer than the snap length.
     pub truncated_by_snaplen: bool,
+    /// Packets of this socket dropped so far because the ring buffer was full.
+    pub socket_drops: u32,
+    /// Packets of this socket cut to their headers so far, for fairness.
+    pub socket_truncated: u32,
     /// The captured bytes, starting at the IP header.
     pub data: &'a [u8],
 }
@@ -170,6 +174,8 @@ pub fn parse(b: &[u8]) -> Result<Record<'_>, RecordError> {
                 monotonic_ns: u64_at(b, 8),
                 cookie: u64_at(b, 16),
                 len: u32_at(b, 24),
+                socket_drops: u32_at(b, 32),
+                socket_truncated: u32_at(b, 36),
                 data,
             }))
         }
@@ -224,14 +230,17 @@ pub fn fuzz(data: &[u8]) {
 mod tests {
     use super::*;
 
-    /// An egress packet of pid 4242, cookie 7, 5 bytes long, 3 captured, snapped.
-    static PACKET_BYTES: [u8; 35] = [
+    /// An egress packet of pid 4242, cookie 7, 5 bytes long, 3 captured, snapped, after 2
+    /// drops and 1 truncation on its socket.
+    static PACKET_BYTES: [u8; 43] = [
         1, 0, 2, 0, // kind, dir, flags, pad
         0x92, 0x10, 0, 0, // pid
         0x10, 0x27, 0, 0, 0, 0, 0, 0, // ts 10000
         7, 0, 0, 0, 0, 0, 0, 0, // cookie
         5, 0, 0, 0, // len
         3, 0, 0, 0, // caplen
+        2, 0, 0, 0, // drops
+        1, 0, 0, 0, // truncated
         0x45, 0x00, 0x00, // data
     ];
 
@@ -247,6 +256,7 @@ mod tests {
         assert_eq!(p.data, &[0x45, 0, 0]);
         assert_eq!(p.direction, Direction::Egress);
         assert!(p.truncated_by_snaplen && !p.truncated_for_fairness);
+        assert_eq!((p.socket_drops, p.socket_truncated), (2, 1));
     }
 
     #[test]
@@ -257,11 +267,11 @@ mod tests {
             parse(&b),
             Err(RecordError::Short {
                 kind: "packet",
-                len: 35
+                len: 43
             })
         );
         assert!(matches!(
-            parse(&PACKET_BYTES[..31]),
+            parse(&PACKET_BYTES[..39]),
             Err(RecordError::Short { .. })
         ));
     }

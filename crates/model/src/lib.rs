@@ -303,6 +303,9 @@ pub enum IncompleteReason {
     Reset,
     /// Packets were cut short by the capture's snap length.
     Snapped,
+    /// The live capture lost packets of this connection (its kernel ring buffer was full, or
+    /// the connection's payload was cut to headers to keep the buffer fair to others).
+    CaptureLoss,
 }
 
 /// One reason with human-readable detail.

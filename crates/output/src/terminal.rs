@@ -301,6 +301,7 @@ fn reason_name(r: IncompleteReason) -> &'static str {
         IncompleteReason::DecodeFailed => "decode_failed",
         IncompleteReason::Reset => "reset",
         IncompleteReason::Snapped => "snapped",
+        IncompleteReason::CaptureLoss => "capture loss",
     }
 }
 

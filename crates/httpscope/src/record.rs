@@ -1,0 +1,667 @@
+//! `httpscope record`: live capture with eBPF into the same [`Pipeline`] as `analyze`.
+//!
+//! The kernel side ([`live::Probes`]) decides which sockets belong to the traced processes
+//! and copies their packets, with kernel timestamps, into a ring buffer. This module runs
+//! or attaches to the processes, reads the ring buffer, turns each packet's socket into a
+//! process ([`Attribution`]), feeds the packets to the engine as raw IP packets, and puts
+//! the process on every transaction and connection record (and in the comment of every
+//! packet of `--write-pcapng`). Loss is counted where it happens: packets dropped on a full
+//! ring buffer or cut to their headers for fairness appear in the summary and, as a
+//! `capture_loss` reason, on the transactions of the connection that lost them.
+//!
+//! For a launched command, TLS secrets come from the key log the command writes where
+//! SSLKEYLOGFILE (and NODE_OPTIONS=--tls-keylog) point: a file in a private directory
+//! (0700, the file 0600, owned by the user the command runs as), read as it grows and
+//! removed at the end.
+
+use crate::analyze::tls_warnings;
+use crate::cli::RecordArgs;
+use crate::pipeline::{KeyLogFile, Pipeline};
+use anyhow::{bail, Context, Result};
+use engine::{EngineConfig, Event};
+use live::event::{self, Record};
+use live::{Counters, Options, Probes};
+use model::{Incomplete, IncompleteReason, Process, Timestamp};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wire::{Decoded, LinkType, Transport};
+
+/// Sockets not seen for this long are forgotten (bounds memory on long recordings).
+const SOCKET_IDLE: Duration = Duration::from_secs(300);
+/// After the traced processes are gone, records still in flight are read for this long.
+const DRAIN: Duration = Duration::from_millis(300);
+
+pub fn run(args: &RecordArgs) -> Result<ExitCode> {
+    if !args.command.is_empty() && (!args.pid.is_empty() || args.all) {
+        bail!("give either a command after --, or -p, or --all, not several");
+    }
+    if args.pid.iter().any(|&p| p == 0) {
+        bail!("-p 0 is not a process id");
+    }
+    for &pid in &args.pid {
+        if !live::process::alive(pid) {
+            bail!("-p {pid}: no such process");
+        }
+    }
+    let mut probes = Probes::load(&Options {
+        all: args.all,
+        snaplen: args.snaplen,
+        ports: args.port.clone(),
+        ring_bytes: args.ring_buffer,
+    })?;
+
+    let mut config = EngineConfig::default();
+    if let Some(bytes) = args.reassembly_buffer {
+        config.flow.max_buffer_per_direction = bytes;
+    }
+    let mut pipeline = Pipeline::new(&args.output, config)?;
+    let mut keylogs = args
+        .keylog
+        .iter()
+        .map(|p| KeyLogFile::open(p))
+        .collect::<Result<Vec<_>>>()?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let signals = Arc::new(AtomicUsize::new(0));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .and_then(|_| signal_hook::flag::register_usize(sig, Arc::clone(&signals), sig as usize))
+            .context("cannot handle Ctrl-C")?;
+    }
+
+    let mut private_keylog = None;
+    let mut child = None;
+    let name;
+    if args.command.is_empty() {
+        for &pid in &args.pid {
+            probes.trace(pid)?;
+            for port in live::process::listening_ports(pid) {
+                probes.listener(port, pid)?;
+            }
+        }
+        name = if args.all {
+            "all processes".to_owned()
+        } else {
+            format!("pid {}", join(&args.pid))
+        };
+    } else {
+        let dir = if args.no_keylog {
+            None
+        } else {
+            let dir = PrivateDir::create()?;
+            keylogs.push(KeyLogFile::open(&dir.keylog)?);
+            Some(dir)
+        };
+        child = Some(launch(&args.command, dir.as_ref(), &mut probes)?);
+        private_keylog = dir;
+        name = args.command.join(" ");
+    }
+
+    let offset = live::monotonic_to_realtime_offset();
+    let mut attribution = Attribution::new(args.output.write_pcapng.is_some(), &args.host);
+    let mut exit: Option<ExitCode> = None;
+    let mut drain_until: Option<Instant> = None;
+    let mut next_housekeeping = Instant::now();
+    let mut error: Option<anyhow::Error> = None;
+    let mut forwarded_term = false;
+    loop {
+        probes.poll(100, |raw| {
+            if error.is_none() {
+                if let Err(e) = attribution.record(raw, offset, &mut pipeline) {
+                    error = Some(e);
+                }
+            }
+        });
+        if let Some(e) = error.take() {
+            return Err(e);
+        }
+        let now = Instant::now();
+        if now >= next_housekeeping {
+            next_housekeeping = now + Duration::from_millis(100);
+            for k in &mut keylogs {
+                k.read_new(pipeline.engine())?;
+            }
+            attribution.forget_idle(now);
+        }
+        if let Some(until) = drain_until {
+            if now >= until {
+                break;
+            }
+            continue;
+        }
+        let interrupted = stop.load(Ordering::Relaxed);
+        match child.as_mut() {
+            Some(c) => {
+                // Ctrl-C reaches the command from the terminal; SIGTERM is passed on.
+                if signals.load(Ordering::Relaxed) == signal_hook::consts::SIGTERM as usize
+                    && !forwarded_term
+                {
+                    forwarded_term = true;
+                    // SAFETY: kill sends a signal to our own child; no memory is involved.
+                    unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
+                }
+                if let Some(status) = c.try_wait().context("cannot wait for the command")? {
+                    exit = Some(exit_code(status));
+                    drain_until = Some(now + DRAIN);
+                }
+            }
+            None => {
+                let gone = !args.all && args.pid.iter().all(|&p| !live::process::alive(p));
+                if interrupted || gone {
+                    drain_until = Some(now + DRAIN);
+                }
+            }
+        }
+    }
+    for k in &mut keylogs {
+        k.read_new(pipeline.engine())?;
+    }
+    let counters = probes.counters();
+    drop(probes);
+    drop(private_keylog);
+
+    let no_keylog = args.keylog.is_empty() && args.no_keylog;
+    let local = attribution.stats.clone();
+    let adjust = |stats: &mut model::Stats, warnings: &mut Vec<String>| {
+        local.fill(stats, &counters);
+        loss_warnings(&counters, &local, warnings);
+        tls_warnings(stats, no_keylog, warnings);
+        if stats.capture.packets == 0 {
+            warnings.push(format!(
+                "no packets were captured from {name}: it made no TCP or UDP traffic{}",
+                if args.port.is_empty() && args.host.is_empty() {
+                    String::new()
+                } else {
+                    " that passed --port/--host".to_owned()
+                }
+            ));
+        }
+    };
+    let failed = pipeline.finish(name.clone(), adjust, &mut |e| attribution.annotate(e))?;
+    eprintln!("httpscope: {}", attribution.tcp_summary());
+    Ok(match exit {
+        Some(code) => code,
+        None if failed => ExitCode::from(3),
+        None => ExitCode::SUCCESS,
+    })
+}
+
+fn join(pids: &[u32]) -> String {
+    pids.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The command's exit status as ours: its code, or 128 + the signal that killed it.
+fn exit_code(status: std::process::ExitStatus) -> ExitCode {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => ExitCode::from(code.clamp(0, 255) as u8),
+        (None, Some(sig)) => ExitCode::from((128 + sig).clamp(0, 255) as u8),
+        (None, None) => ExitCode::from(1),
+    }
+}
+
+/// Starts the command so that it is traced from its first instruction: httpscope traces
+/// itself while forking (the fork hook adds the child), then stops tracing itself. Started
+/// through sudo, the command runs as the invoking user.
+fn launch(command: &[String], dir: Option<&PrivateDir>, probes: &mut Probes) -> Result<Child> {
+    let mut cmd = Command::new(&command[0]);
+    cmd.args(&command[1..]);
+    if let Some(dir) = dir {
+        let path = dir.keylog.as_os_str();
+        cmd.env("SSLKEYLOGFILE", path);
+        let mut node = std::env::var_os("NODE_OPTIONS").unwrap_or_default();
+        if !node.is_empty() {
+            node.push(" ");
+        }
+        node.push("--tls-keylog=");
+        node.push(path);
+        cmd.env("NODE_OPTIONS", node);
+    }
+    if let Some((uid, gid)) = sudo_user() {
+        cmd.uid(uid).gid(gid);
+    }
+    let me = std::process::id();
+    probes.trace(me)?;
+    let spawned = cmd.spawn();
+    let untraced = probes.untrace(me);
+    let child = spawned.with_context(|| format!("cannot run {}", command[0]))?;
+    untraced?;
+    Ok(child)
+}
+
+/// The uid and gid of the user who ran `sudo`, when httpscope runs as root through it.
+fn sudo_user() -> Option<(u32, u32)> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    let uid = std::env::var("SUDO_UID").ok()?.parse().ok()?;
+    let gid = std::env::var("SUDO_GID").ok()?.parse().ok()?;
+    (uid != 0).then_some((uid, gid))
+}
+
+/// A private directory holding the command's key log, removed on drop.
+struct PrivateDir {
+    dir: PathBuf,
+    keylog: PathBuf,
+}
+
+impl PrivateDir {
+    fn create() -> Result<PrivateDir> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        let base = std::env::temp_dir();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir = base.join(format!("httpscope-{}-{nanos:x}", std::process::id()));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("cannot create the private directory {}", dir.display()))?;
+        let keylog = dir.join("sslkeys.log");
+        let made = PrivateDir { dir, keylog };
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&made.keylog)
+            .with_context(|| format!("cannot create {}", made.keylog.display()))?;
+        if let Some((uid, gid)) = sudo_user() {
+            for p in [&made.dir, &made.keylog] {
+                std::os::unix::fs::chown(p, Some(uid), Some(gid))
+                    .with_context(|| format!("cannot give {} to uid {uid}", p.display()))?;
+            }
+        }
+        Ok(made)
+    }
+}
+
+impl Drop for PrivateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// What user space counted about the live capture.
+#[derive(Clone, Debug, Default)]
+struct LiveStats {
+    packets: u64,
+    packet_bytes: u64,
+    snapped_packets: u64,
+    snapped_bytes: u64,
+    filtered_by_host: u64,
+    bad_records: u64,
+    sockets: u64,
+    processes: u64,
+    connects: u64,
+    failed_connects: u64,
+    connect_ns_total: u64,
+    retransmits: u64,
+    resets_in: u64,
+    resets_out: u64,
+}
+
+impl LiveStats {
+    /// Puts the live capture's volume and losses where capture files put theirs.
+    fn fill(&self, stats: &mut model::Stats, k: &Counters) {
+        let c = &mut stats.capture;
+        c.packets = self.packets;
+        c.packet_bytes = self.packet_bytes;
+        c.snapped_packets = self.snapped_packets;
+        c.snapped_bytes = self.snapped_bytes;
+        c.dropped_by_capture = k.ring_full + k.nested;
+    }
+}
+
+fn loss_warnings(k: &Counters, s: &LiveStats, warnings: &mut Vec<String>) {
+    if k.ring_full > 0 {
+        warnings.push(format!(
+            "{} packet(s) ({} bytes) were lost because the ring buffer was full: raise --ring-buffer (the affected requests say capture_loss)",
+            k.ring_full, k.ring_full_bytes
+        ));
+    }
+    if k.truncated_fair > 0 {
+        warnings.push(format!(
+            "{} packet(s) of busy connections were cut to their headers ({} payload bytes) so that the other connections kept theirs: raise --ring-buffer",
+            k.truncated_fair, k.truncated_fair_bytes
+        ));
+    }
+    if k.truncated_snap > 0 {
+        warnings.push(format!(
+            "{} packet(s) were longer than --snaplen ({} bytes not captured)",
+            k.truncated_snap, k.truncated_snap_bytes
+        ));
+    }
+    if k.nested > 0 {
+        warnings.push(format!(
+            "{} packet(s) were skipped because capture programs nested too deeply on one CPU",
+            k.nested
+        ));
+    }
+    if k.socks_full > 0 {
+        warnings.push(format!(
+            "{} socket(s) were not traced because the kernel's socket table was full",
+            k.socks_full
+        ));
+    }
+    if k.owner_lost + k.close_lost > 0 {
+        warnings.push(format!(
+            "{} socket ownership and {} socket close record(s) were lost to a full ring buffer: some requests may lack their process",
+            k.owner_lost, k.close_lost
+        ));
+    }
+    if s.bad_records > 0 {
+        warnings.push(format!(
+            "{} ring buffer record(s) could not be decoded",
+            s.bad_records
+        ));
+    }
+}
+
+/// One traced socket, as user space knows it.
+struct Socket {
+    pid: u32,
+    last_seen: Instant,
+    /// Its addresses (local, remote) once a packet showed them.
+    tuple: Option<(SocketAddr, SocketAddr)>,
+    /// Packets of this socket the kernel dropped / cut to headers, as of its last packet.
+    drops: u32,
+    truncated: u32,
+    /// The part of those already reported on a transaction.
+    reported_loss: u32,
+}
+
+/// Socket → process, and process facts; annotates what the engine emits.
+struct Attribution {
+    processes: HashMap<u32, Rc<Process>>,
+    sockets: HashMap<u64, Socket>,
+    /// Both orders of each socket's addresses → its cookie.
+    tuples: HashMap<(SocketAddr, SocketAddr), u64>,
+    /// Per-packet comments for the pcapng output, per pid.
+    comments: Option<HashMap<u32, Rc<str>>>,
+    hosts: Vec<IpAddr>,
+    stats: LiveStats,
+    per_process: HashMap<u32, u64>,
+}
+
+impl Attribution {
+    fn new(comments: bool, hosts: &[IpAddr]) -> Attribution {
+        Attribution {
+            processes: HashMap::new(),
+            sockets: HashMap::new(),
+            tuples: HashMap::new(),
+            comments: comments.then(HashMap::new),
+            hosts: hosts.to_vec(),
+            stats: LiveStats::default(),
+            per_process: HashMap::new(),
+        }
+    }
+
+    /// Handles one ring buffer record.
+    fn record(&mut self, raw: &[u8], offset: i64, pipeline: &mut Pipeline) -> Result<()> {
+        let record = match event::parse(raw) {
+            Ok(r) => r,
+            Err(_) => {
+                self.stats.bad_records += 1;
+                return Ok(());
+            }
+        };
+        match record {
+            Record::Owner(o) => {
+                self.owner(o.cookie, o.pid, &o.comm);
+                Ok(())
+            }
+            Record::Closed(c) => {
+                let s = &mut self.stats;
+                if c.syn_ns != 0 {
+                    s.connects += 1;
+                }
+                if c.failed_connect() {
+                    s.failed_connects += 1;
+                }
+                s.connect_ns_total += c.connect_ns().unwrap_or(0);
+                s.retransmits += u64::from(c.retransmits);
+                s.resets_in += u64::from(c.resets_in);
+                s.resets_out += u64::from(c.resets_out);
+                Ok(())
+            }
+            Record::Packet(p) => {
+                let needs_tuple = self.sockets.get(&p.cookie).is_none_or(|s| s.tuple.is_none());
+                let addrs = if needs_tuple || !self.hosts.is_empty() {
+                    addresses(p.data)
+                } else {
+                    None
+                };
+                if !self.hosts.is_empty()
+                    && !addrs.is_some_and(|(a, b)| {
+                        self.hosts.contains(&a.ip()) || self.hosts.contains(&b.ip())
+                    })
+                {
+                    self.stats.filtered_by_host += 1;
+                    return Ok(());
+                }
+                if p.pid != 0 {
+                    self.owner(p.cookie, p.pid, "");
+                }
+                let now = Instant::now();
+                let socket = self.sockets.entry(p.cookie).or_insert_with(|| Socket {
+                    pid: p.pid,
+                    last_seen: now,
+                    tuple: None,
+                    drops: 0,
+                    truncated: 0,
+                    reported_loss: 0,
+                });
+                socket.last_seen = now;
+                socket.drops = p.socket_drops;
+                socket.truncated = p.socket_truncated;
+                if socket.tuple.is_none() {
+                    if let Some((src, dst)) = addrs {
+                        let (local, remote) = match p.direction {
+                            event::Direction::Egress => (src, dst),
+                            event::Direction::Ingress => (dst, src),
+                        };
+                        socket.tuple = Some((local, remote));
+                        self.tuples.insert((local, remote), p.cookie);
+                        self.tuples.insert((remote, local), p.cookie);
+                    }
+                }
+                let pid = socket.pid;
+                self.stats.packets += 1;
+                self.stats.packet_bytes += p.data.len() as u64;
+                if (p.data.len() as u64) < u64::from(p.len) {
+                    self.stats.snapped_packets += 1;
+                    self.stats.snapped_bytes += u64::from(p.len) - p.data.len() as u64;
+                }
+                let ts = Timestamp(i64::try_from(p.monotonic_ns).unwrap_or(i64::MAX) + offset);
+                let comment = self.comment(pid);
+                pipeline.packet(
+                    ts,
+                    LinkType::Raw,
+                    p.data,
+                    p.len,
+                    comment.as_deref(),
+                    &mut |e| self.annotate(e),
+                )
+            }
+        }
+    }
+
+    /// Records that `pid` owns `cookie`, reading the process's facts the first time.
+    fn owner(&mut self, cookie: u64, pid: u32, comm: &str) {
+        let known = self
+            .processes
+            .get(&pid)
+            .is_some_and(|p| comm.is_empty() || p.comm == comm);
+        if !known {
+            let process = live::process::read(pid, comm);
+            if !self.processes.contains_key(&pid) {
+                self.stats.processes += 1;
+            }
+            self.processes.insert(pid, Rc::new(process));
+            if let Some(c) = self.comments.as_mut() {
+                c.remove(&pid);
+            }
+        }
+        match self.sockets.get_mut(&cookie) {
+            Some(s) => s.pid = pid,
+            None => {
+                self.stats.sockets += 1;
+                self.sockets.insert(
+                    cookie,
+                    Socket {
+                        pid,
+                        last_seen: Instant::now(),
+                        tuple: None,
+                        drops: 0,
+                        truncated: 0,
+                        reported_loss: 0,
+                    },
+                );
+            }
+        }
+    }
+
+    /// The pcapng comment naming the process of a packet (`None` without `--write-pcapng`
+    /// or when the process is unknown).
+    fn comment(&mut self, pid: u32) -> Option<Rc<str>> {
+        let comments = self.comments.as_mut()?;
+        if let Some(c) = comments.get(&pid) {
+            return Some(Rc::clone(c));
+        }
+        let p = self.processes.get(&pid)?;
+        let mut text = format!("pid={} comm={}", p.pid, p.comm);
+        if let Some(exe) = &p.exe {
+            text.push_str(&format!(" exe={exe}"));
+        }
+        if !p.cmdline.is_empty() {
+            text.push_str(&format!(" cmdline={}", p.cmdline.join(" ")));
+        }
+        if let Some(c) = &p.container {
+            text.push_str(&format!(" container={c}"));
+        }
+        let text: Rc<str> = text.into();
+        comments.insert(pid, Rc::clone(&text));
+        Some(text)
+    }
+
+    /// Puts the process (and any capture loss of its connection) on what the engine emits.
+    fn annotate(&mut self, e: &mut Event) {
+        let (client, server) = match e {
+            Event::Transaction(t) => (t.client, t.server),
+            Event::Connection(c) => (c.client, c.server),
+            Event::Dns(_) => return,
+        };
+        let Some(socket) = self
+            .tuples
+            .get(&(client, server))
+            .and_then(|cookie| self.sockets.get_mut(cookie))
+        else {
+            return;
+        };
+        let process = self.processes.get(&socket.pid).map(|p| (**p).clone());
+        let lost = socket.drops + socket.truncated;
+        match e {
+            Event::Transaction(t) => {
+                *self.per_process.entry(socket.pid).or_default() += 1;
+                t.process = process;
+                if lost > socket.reported_loss {
+                    t.incomplete.push(Incomplete {
+                        reason: IncompleteReason::CaptureLoss,
+                        detail: format!(
+                            "the live capture lost packets of this connection: {} dropped (ring buffer full), {} cut to headers (fairness) so far",
+                            socket.drops, socket.truncated
+                        ),
+                    });
+                    socket.reported_loss = lost;
+                }
+            }
+            Event::Connection(c) => c.process = process,
+            Event::Dns(_) => {}
+        }
+    }
+
+    /// Forgets sockets idle for [`SOCKET_IDLE`].
+    fn forget_idle(&mut self, now: Instant) {
+        if self.sockets.len() < 4096 {
+            return;
+        }
+        let tuples = &mut self.tuples;
+        self.sockets.retain(|_, s| {
+            let keep = now.duration_since(s.last_seen) < SOCKET_IDLE;
+            if !keep {
+                if let Some((a, b)) = s.tuple {
+                    tuples.remove(&(a, b));
+                    tuples.remove(&(b, a));
+                }
+            }
+            keep
+        });
+    }
+
+    /// One line on the TCP facts the kernel reported and the processes seen.
+    fn tcp_summary(&self) -> String {
+        let s = &self.stats;
+        let mut procs: Vec<(&u32, &u64)> = self.per_process.iter().collect();
+        procs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let names: Vec<String> = procs
+            .iter()
+            .take(5)
+            .map(|(pid, n)| {
+                let label = self
+                    .processes
+                    .get(pid)
+                    .map_or_else(|| format!("pid {pid}"), |p| p.label());
+                format!("{label}: {n}")
+            })
+            .collect();
+        let mean = if s.connects > s.failed_connects {
+            format!(
+                ", mean connect {:.2} ms",
+                s.connect_ns_total as f64 / (s.connects - s.failed_connects) as f64 / 1e6
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "recorded {} packets of {} sockets from {} processes; TCP: {} connects ({} failed{mean}), {} retransmits, {} resets received, {} sent{}",
+            s.packets,
+            s.sockets,
+            s.processes,
+            s.connects,
+            s.failed_connects,
+            s.retransmits,
+            s.resets_in,
+            s.resets_out,
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!("; requests by process: {}", names.join(", "))
+            }
+        )
+    }
+}
+
+/// Source and destination of an IP packet with TCP or UDP inside.
+fn addresses(data: &[u8]) -> Option<(SocketAddr, SocketAddr)> {
+    match wire::decode(LinkType::Raw, data) {
+        Ok(Decoded::Ip(ip)) => {
+            let (sp, dp) = match ip.transport {
+                Transport::Tcp(t) => (t.src_port, t.dst_port),
+                Transport::Udp(u) => (u.src_port, u.dst_port),
+                _ => return None,
+            };
+            Some((SocketAddr::new(ip.src, sp), SocketAddr::new(ip.dst, dp)))
+        }
+        _ => None,
+    }
+}
