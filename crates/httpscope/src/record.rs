@@ -42,7 +42,7 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
     if !args.command.is_empty() && (!args.pid.is_empty() || args.all) {
         bail!("give either a command after --, or -p, or --all, not several");
     }
-    if args.pid.iter().any(|&p| p == 0) {
+    if args.pid.contains(&0) {
         bail!("-p 0 is not a process id");
     }
     for &pid in &args.pid {
@@ -62,17 +62,22 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
         config.flow.max_buffer_per_direction = bytes;
     }
     let mut pipeline = Pipeline::new(&args.output, config)?;
-    let mut keylogs = args
-        .keylog
-        .iter()
-        .map(|p| KeyLogFile::open(p))
-        .collect::<Result<Vec<_>>>()?;
+    let mut keylogs = KeyFeed {
+        files: args
+            .keylog
+            .iter()
+            .map(|p| KeyLogFile::open(p))
+            .collect::<Result<Vec<_>>>()?,
+        read_at: 0,
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let signals = Arc::new(AtomicUsize::new(0));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
-            .and_then(|_| signal_hook::flag::register_usize(sig, Arc::clone(&signals), sig as usize))
+            .and_then(|_| {
+                signal_hook::flag::register_usize(sig, Arc::clone(&signals), sig as usize)
+            })
             .context("cannot handle Ctrl-C")?;
     }
 
@@ -96,7 +101,7 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
             None
         } else {
             let dir = PrivateDir::create()?;
-            keylogs.push(KeyLogFile::open(&dir.keylog)?);
+            keylogs.files.push(KeyLogFile::open(&dir.keylog)?);
             Some(dir)
         };
         child = Some(launch(&args.command, dir.as_ref(), &mut probes)?);
@@ -114,7 +119,7 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
     loop {
         probes.poll(100, |raw| {
             if error.is_none() {
-                if let Err(e) = attribution.record(raw, offset, &mut pipeline) {
+                if let Err(e) = attribution.record(raw, offset, &mut pipeline, &mut keylogs) {
                     error = Some(e);
                 }
             }
@@ -125,9 +130,7 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
         let now = Instant::now();
         if now >= next_housekeeping {
             next_housekeeping = now + Duration::from_millis(100);
-            for k in &mut keylogs {
-                k.read_new(pipeline.engine())?;
-            }
+            keylogs.read(pipeline.engine())?;
             attribution.forget_idle(now);
         }
         if let Some(until) = drain_until {
@@ -160,9 +163,7 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
             }
         }
     }
-    for k in &mut keylogs {
-        k.read_new(pipeline.engine())?;
-    }
+    keylogs.read(pipeline.engine())?;
     let counters = probes.counters();
     drop(probes);
     drop(private_keylog);
@@ -291,6 +292,34 @@ impl Drop for PrivateDir {
     }
 }
 
+/// The key logs of a recording. A client writes a session's secrets before it sends data
+/// in it, so reading the files after a packet was captured and before the engine sees it
+/// guarantees the keys are there: before each packet captured after the last read, the
+/// files are read again (under load most packets are older than the last read and cost
+/// nothing).
+struct KeyFeed {
+    files: Vec<KeyLogFile>,
+    /// CLOCK_MONOTONIC time of the last read.
+    read_at: u64,
+}
+
+impl KeyFeed {
+    fn read(&mut self, engine: &mut engine::Engine) -> Result<()> {
+        self.read_at = live::monotonic_now();
+        for k in &mut self.files {
+            k.read_new(engine)?;
+        }
+        Ok(())
+    }
+
+    fn before_packet(&mut self, captured: u64, engine: &mut engine::Engine) -> Result<()> {
+        if !self.files.is_empty() && captured >= self.read_at {
+            self.read(engine)?;
+        }
+        Ok(())
+    }
+}
+
 /// What user space counted about the live capture.
 #[derive(Clone, Debug, Default)]
 struct LiveStats {
@@ -407,7 +436,13 @@ impl Attribution {
     }
 
     /// Handles one ring buffer record.
-    fn record(&mut self, raw: &[u8], offset: i64, pipeline: &mut Pipeline) -> Result<()> {
+    fn record(
+        &mut self,
+        raw: &[u8],
+        offset: i64,
+        pipeline: &mut Pipeline,
+        keys: &mut KeyFeed,
+    ) -> Result<()> {
         let record = match event::parse(raw) {
             Ok(r) => r,
             Err(_) => {
@@ -435,7 +470,10 @@ impl Attribution {
                 Ok(())
             }
             Record::Packet(p) => {
-                let needs_tuple = self.sockets.get(&p.cookie).is_none_or(|s| s.tuple.is_none());
+                let needs_tuple = self
+                    .sockets
+                    .get(&p.cookie)
+                    .is_none_or(|s| s.tuple.is_none());
                 let addrs = if needs_tuple || !self.hosts.is_empty() {
                     addresses(p.data)
                 } else {
@@ -484,6 +522,7 @@ impl Attribution {
                 }
                 let ts = Timestamp(i64::try_from(p.monotonic_ns).unwrap_or(i64::MAX) + offset);
                 let comment = self.comment(pid);
+                keys.before_packet(p.monotonic_ns, pipeline.engine())?;
                 pipeline.packet(
                     ts,
                     LinkType::Raw,

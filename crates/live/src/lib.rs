@@ -16,18 +16,25 @@ pub mod process;
 pub use bpf::{Counters, Options, Probes, MAX_PORTS, MAX_SNAPLEN};
 pub use preflight::LiveError;
 
+/// CLOCK_MONOTONIC now, in nanoseconds (the clock of the kernel's packet timestamps).
+pub fn monotonic_now() -> u64 {
+    u64::try_from(clock(libc::CLOCK_MONOTONIC)).unwrap_or(0)
+}
+
+fn clock(id: libc::clockid_t) -> i64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into the valid `ts`.
+    unsafe { libc::clock_gettime(id, &mut ts) };
+    ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+}
+
 /// The offset to add to a CLOCK_MONOTONIC time (the kernel's `bpf_ktime_get_ns`) to get
 /// nanoseconds since the Unix epoch, measured now.
 pub fn monotonic_to_realtime_offset() -> i64 {
-    let now = |clock| {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: clock_gettime writes one timespec into the valid `ts`.
-        unsafe { libc::clock_gettime(clock, &mut ts) };
-        ts.tv_sec * 1_000_000_000 + ts.tv_nsec
-    };
+    let now = clock;
     // Realtime read between two monotonic reads; the midpoint bounds the error by half the
     // span (well under a microsecond).
     let m1 = now(libc::CLOCK_MONOTONIC);
