@@ -30,6 +30,9 @@
 //!   `method`, `status`, `message`, `messages` as `[client→server, server→client]`);
 //! - an entry on which finding rules fired carries `_findings`, their rule ids (from
 //!   [`model::Transaction::findings`]);
+//! - an entry whose process is known (live recordings) carries `_process` as the JSON formats
+//!   write [`model::Process`] (`pid`, `ppid`, `uid`, `comm`, `exe`, `cmdline` with credentials
+//!   redacted unless secrets are shown, `cgroup`, `container`);
 //! - a request that followed a redirect carries `_redirectFrom`, the `_id` of the entry whose
 //!   3xx response pointed to it (that entry's `response.redirectURL` is the `Location`);
 //! - the log carries `_connections`, the TLS or HTTP/2 connections (h2c included) that yielded
@@ -235,6 +238,8 @@ struct Entry<'a> {
     redirect_from: Option<u64>,
     #[serde(rename = "_findings", skip_serializing_if = "<[_]>::is_empty")]
     findings: &'a [String],
+    #[serde(rename = "_process", skip_serializing_if = "Option::is_none")]
+    process: Option<&'a model::Process>,
 }
 
 /// What Chrome writes as `httpVersion` for HTTP/2.
@@ -547,6 +552,7 @@ fn entry(t: &Transaction) -> Entry<'_> {
         tls: t.tls.as_ref().map(HarTls::new),
         stream: t.stream,
         grpc: t.grpc.as_ref(),
+        process: t.process.as_ref(),
         redirect_from: t.redirect.as_ref().map(|r| r.from),
         findings: &t.findings,
     }
@@ -1015,6 +1021,37 @@ mod tests {
         let e = &v["log"]["entries"][0];
         assert_eq!(e["request"]["cookies"][0]["value"], "xyz");
         assert_eq!(e["response"]["cookies"][0]["value"], "newsecret");
+    }
+
+    #[test]
+    fn process_on_entries_with_redacted_command_line() {
+        let mut t = get(1, 0, 0);
+        t.process = Some(model::Process {
+            pid: 42,
+            comm: "curl".into(),
+            exe: Some("/usr/bin/curl".into()),
+            cmdline: vec!["curl".into(), "-u".into(), "al:pw".into()],
+            ..Default::default()
+        });
+        let v = write(std::slice::from_ref(&t), RenderOptions::default());
+        let p = &v["log"]["entries"][0]["_process"];
+        assert_eq!(p["pid"], 42);
+        assert_eq!(p["comm"], "curl");
+        assert_eq!(p["exe"], "/usr/bin/curl");
+        assert_eq!(p["cmdline"][2], format!("al:{}", crate::REDACTED));
+        let shown = write(
+            &[t],
+            RenderOptions {
+                show_secrets: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            shown["log"]["entries"][0]["_process"]["cmdline"][2],
+            "al:pw"
+        );
+        let none = write(&[get(1, 0, 0)], RenderOptions::default());
+        assert!(none["log"]["entries"][0].get("_process").is_none());
     }
 
     #[test]

@@ -46,8 +46,8 @@ pub use json::JsonWriter;
 pub use jsonl::JsonlWriter;
 pub use pcapng::PcapngWriter;
 pub use redact::{
-    redact_finding, redact_header_value, redact_headers, redact_summary, redact_transaction,
-    redact_url, REDACTED,
+    redact_cmdline, redact_finding, redact_header_value, redact_headers, redact_summary,
+    redact_transaction, redact_url, REDACTED,
 };
 pub use summary::{
     origin_of, OriginSummary, SlowRequest, StatusClasses, Summary, SummaryBuilder, MAX_ORIGINS,

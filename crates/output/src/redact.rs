@@ -196,7 +196,55 @@ pub fn redact_transaction(t: &Transaction) -> Transaction {
         r.headers = redact_headers(&r.headers);
         r.trailers = redact_headers(&r.trailers);
     }
+    if let Some(p) = t.process.as_mut() {
+        p.cmdline = redact_cmdline(&p.cmdline);
+    }
     t
+}
+
+/// A command line with its secrets masked: URLs through [`redact_url`], `Name: value` header
+/// arguments through [`redact_header_value`], the value of `--name=value` options whose name
+/// says password, token, secret, key or auth, and the argument after `-u`/`--user`
+/// (`user:REDACTED`), `--password`, `--token` and the like.
+pub fn redact_cmdline(args: &[String]) -> Vec<String> {
+    const SECRET_OPTION_WORDS: [&str; 6] = ["pass", "token", "secret", "key", "auth", "cookie"];
+    let secret_option = |name: &str| {
+        let lower = name.trim_start_matches('-').to_ascii_lowercase();
+        name.starts_with('-')
+            && name.len() > 2
+            && SECRET_OPTION_WORDS.iter().any(|w| lower.contains(w))
+    };
+    let mut out = Vec::with_capacity(args.len());
+    let mut previous: Option<&str> = None;
+    for arg in args {
+        let redacted = match previous {
+            Some("-u" | "--user" | "--proxy-user") => match arg.split_once(':') {
+                Some((user, _)) => format!("{user}:{REDACTED}"),
+                None => arg.clone(),
+            },
+            Some("-b" | "--cookie") => REDACTED.to_owned(),
+            Some(p) if secret_option(p) && !p.contains('=') => REDACTED.to_owned(),
+            _ => {
+                if let Some((name, _)) = arg.split_once('=').filter(|(n, _)| secret_option(n)) {
+                    format!("{name}={REDACTED}")
+                } else if arg.contains("://") {
+                    redact_url(arg).into_owned()
+                } else if let Some((name, value)) = arg.split_once(':').filter(|(n, _)| {
+                    !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                }) {
+                    match redact_header_value(name, value.trim_start()) {
+                        Cow::Owned(v) => format!("{name}: {v}"),
+                        Cow::Borrowed(_) => arg.clone(),
+                    }
+                } else {
+                    arg.clone()
+                }
+            }
+        };
+        out.push(redacted);
+        previous = Some(arg.as_str());
+    }
+    out
 }
 
 /// A copy of `s` whose slowest-request URLs are redacted.
@@ -463,5 +511,37 @@ mod tests {
         );
         let plain = fixtures::findings();
         assert_eq!(redact_finding(&plain[1]), plain[1]);
+    }
+
+    #[test]
+    fn command_lines() {
+        let args: Vec<String> = [
+            "curl",
+            "-u",
+            "alice:hunter2",
+            "-H",
+            "Authorization: Bearer abc.def",
+            "-H",
+            "Accept: text/html",
+            "https://x.test/a?token=s3cr3t&page=2",
+            "--password=pw",
+            "--api-token",
+            "t0k",
+            "-b",
+            "sid=1",
+            "plain",
+        ]
+        .map(String::from)
+        .to_vec();
+        let r = redact_cmdline(&args);
+        let text = r.join(" ");
+        for secret in ["hunter2", "abc.def", "s3cr3t", "=pw", "t0k", "sid=1"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert_eq!(r[2], format!("alice:{REDACTED}"));
+        assert_eq!(r[4], format!("Authorization: Bearer {REDACTED}"));
+        assert_eq!(r[6], "Accept: text/html");
+        assert!(r[7].contains("page=2"));
+        assert_eq!(r[13], "plain");
     }
 }

@@ -22,7 +22,8 @@
 //! colour) when N distinct finding rules fired on the transaction
 //! ([`model::Transaction::findings`]), `R` (`↻` in colour) for a reused connection, `<-#N` (`↪#N` in colour) for a request that followed the
 //! redirect of transaction `#N`, `tunnel:<kind>`, `grpc <code> <NAME>` for a gRPC call whose
-//! `grpc-status` is not 0, and `!` with the incomplete reasons.
+//! `grpc-status` is not 0, `!` with the incomplete reasons, and last the process that made
+//! the request, `comm[pid]`, when it is known (live recordings).
 //!
 //! Colour comes only from [`RenderOptions::color`]: statuses by class (2xx green, 3xx cyan,
 //! 4xx yellow, 5xx red, none magenta), phases by colour instead of glyph, findings by severity
@@ -56,7 +57,9 @@
 //! `… N more`, and the rule's hint on a dim line; the origins table (per origin of
 //! [`crate::Summary::origins`]: requests, connections, reuse ratio, bytes transferred and
 //! decoded, `304` revalidations, `4xx` and `5xx` responses, failures without a response, and
-//! protocols and TLS versions as `h1.1 3, h2 5, TLS1.3 5`); the slowest requests with their phases in milliseconds, incomplete transactions by reason,
+//! protocols and TLS versions as `h1.1 3, h2 5, TLS1.3 5`); the processes table (live
+//! recordings: per process, at most [`MAX_PROCESSES`], requests, bytes, errors and its
+//! command line, redacted); the slowest requests with their phases in milliseconds, incomplete transactions by reason,
 //! redirect chains (per chain: redirects, cost from the first request's start to the end of the
 //! last one, first and last transaction ids, the last status, first URL -> last URL), the TLS
 //! section (connections by version and suite, decryption outcomes, the key log, and the table of
@@ -745,6 +748,61 @@ struct Chain {
     end: Timestamp,
 }
 
+/// Most processes the Processes section lists; later ones are counted together.
+const MAX_PROCESSES: usize = 256;
+
+/// Requests per process (live recordings), bounded by [`MAX_PROCESSES`].
+#[derive(Debug, Default)]
+struct ProcessTally {
+    /// pid → (label, command line, requests, bytes on the wire, failures and errors).
+    rows: Vec<ProcessRow>,
+    /// Requests of processes beyond [`MAX_PROCESSES`].
+    other_requests: u64,
+}
+
+#[derive(Debug)]
+struct ProcessRow {
+    pid: u32,
+    label: String,
+    command: String,
+    requests: u64,
+    bytes: u64,
+    errors: u64,
+}
+
+impl ProcessTally {
+    fn add(&mut self, t: &Transaction) {
+        let Some(p) = &t.process else { return };
+        let i = match self.rows.iter().position(|r| r.pid == p.pid) {
+            Some(i) => i,
+            None if self.rows.len() < MAX_PROCESSES => {
+                self.rows.push(ProcessRow {
+                    pid: p.pid,
+                    label: p.label(),
+                    command: p.command(),
+                    requests: 0,
+                    bytes: 0,
+                    errors: 0,
+                });
+                self.rows.len() - 1
+            }
+            None => {
+                self.other_requests += 1;
+                return;
+            }
+        };
+        let row = &mut self.rows[i];
+        row.requests += 1;
+        row.bytes = row
+            .bytes
+            .saturating_add(t.request_wire_bytes())
+            .saturating_add(t.response_wire_bytes());
+        if t.status() == 0 || t.status() >= 400 {
+            row.errors += 1;
+        }
+    }
+}
+
 /// Redirect chains followed by [`Sink::transaction`], bounded.
 #[derive(Debug, Default)]
 struct RedirectTally {
@@ -808,6 +866,7 @@ pub struct TerminalReport<W> {
     http2: Http2Tally,
     dns: DnsTally,
     redirects: RedirectTally,
+    processes: ProcessTally,
 }
 
 impl<W: Write> TerminalReport<W> {
@@ -822,6 +881,7 @@ impl<W: Write> TerminalReport<W> {
             http2: Http2Tally::default(),
             dns: DnsTally::default(),
             redirects: RedirectTally::default(),
+            processes: ProcessTally::default(),
         }
     }
 
@@ -920,6 +980,10 @@ impl<W: Write> TerminalReport<W> {
             reasons.dedup();
             line.push(' ');
             line.push_str(&self.paint("1;31", &format!("!{}", reasons.join(","))));
+        }
+        if let Some(p) = &t.process {
+            line.push(' ');
+            line.push_str(&self.paint("35", &clean(&p.label())));
         }
         line
     }
@@ -1211,6 +1275,42 @@ impl<W: Write> TerminalReport<W> {
             );
             writeln!(self.out, "{line}")?;
         }
+        Ok(())
+    }
+
+    /// Requests per process, most active first (live recordings only).
+    fn process_section(&mut self) -> io::Result<()> {
+        if self.processes.rows.is_empty() {
+            return Ok(());
+        }
+        self.section("Processes")?;
+        let head = format!(
+            "  {:<24} {:>5} {:>9} {:>6}  command",
+            "process", "reqs", "transfer", "errors"
+        );
+        writeln!(self.out, "{}", self.paint(DIM, &head))?;
+        let mut rows = std::mem::take(&mut self.processes.rows);
+        rows.sort_by(|a, b| b.requests.cmp(&a.requests).then(a.pid.cmp(&b.pid)));
+        let cw = self.width().saturating_sub(52).max(20);
+        for r in &rows {
+            let line = format!(
+                "  {:<24} {:>5} {:>9} {:>6}  {}",
+                fit(&r.label, 24),
+                r.requests,
+                bytes(r.bytes),
+                r.errors,
+                fit(&clean(&r.command), cw)
+            );
+            writeln!(self.out, "{line}")?;
+        }
+        if self.processes.other_requests > 0 {
+            writeln!(
+                self.out,
+                "  {} more requests from processes beyond the first {MAX_PROCESSES}",
+                self.processes.other_requests
+            )?;
+        }
+        self.processes.rows = rows;
         Ok(())
     }
 
@@ -1881,6 +1981,7 @@ impl<W: Write> Sink for TerminalReport<W> {
         let origin = *self.origin.get_or_insert(t.start);
         let t = prepare(t, &self.opts);
         self.redirects.add(&t);
+        self.processes.add(&t);
         let line = self.line(&t, origin);
         writeln!(self.out, "{line}")
     }
@@ -1901,6 +2002,7 @@ impl<W: Write> Sink for TerminalReport<W> {
         self.overview(&report)?;
         self.findings(&report.findings)?;
         self.origins(&report.summary)?;
+        self.process_section()?;
         self.slowest(&report.summary)?;
         self.incomplete(&report.summary)?;
         self.redirect_section()?;
@@ -2245,6 +2347,41 @@ Losses and anomalies
             println!("{out}");
         }
         assert_eq!(out, GOLDEN);
+    }
+
+    #[test]
+    fn processes_on_lines_and_in_their_section() {
+        let mut ts = sample();
+        let curl = model::Process {
+            pid: 7,
+            comm: "curl".into(),
+            cmdline: vec!["curl".into(), "-u".into(), "me:pw".into()],
+            ..Default::default()
+        };
+        ts[0].process = Some(curl.clone());
+        ts[1].process = Some(curl);
+        ts[2].process = Some(model::Process {
+            pid: 9,
+            comm: "python3".into(),
+            ..Default::default()
+        });
+        let out = render(&ts, Stats::default(), RenderOptions::default());
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[1].ends_with(" curl[7]"), "{}", lines[1]);
+        assert!(lines[3].ends_with(" python3[9]"), "{}", lines[3]);
+        let section = out
+            .split("Processes\n")
+            .nth(1)
+            .expect("a Processes section");
+        let rows: Vec<&str> = section.lines().skip(1).take(2).collect();
+        assert!(
+            rows[0].starts_with("  curl[7]")
+                && rows[0].contains(&format!("curl -u me:{}", crate::REDACTED))
+        );
+        assert!(rows[1].starts_with("  python3[9]"));
+        assert!(!out.contains("me:pw"));
+        let plain = render(&sample(), Stats::default(), RenderOptions::default());
+        assert!(!plain.contains("Processes"));
     }
 
     #[test]
