@@ -58,8 +58,9 @@ pub struct Engine {
     keys: KeyLog,
     stats: Stats,
     conn_stats: ConnStats,
-    /// Sessions seen whose secrets were not exported yet because the key log lacked them.
-    awaiting_keys: Vec<[u8; 32]>,
+    /// Sessions seen whose secrets were not all exported yet because the key log lacked
+    /// them, with the lines already exported.
+    awaiting_keys: Vec<([u8; 32], String)>,
     /// Key log size when `awaiting_keys` was last checked.
     checked_secrets: u64,
     /// Packets seen, to let time pass for DNS timeouts every so often.
@@ -136,25 +137,37 @@ impl Engine {
 
     /// The key log lines of TLS sessions seen since the last call whose secrets are known
     /// (for a pcapng Decryption Secrets Block placed before their encrypted packets).
-    /// Sessions whose keys are not known yet are retried on later calls.
+    /// Sessions whose keys are not all known yet are retried on later calls, and only their
+    /// new lines are returned then: a key log being written (a live recording) gets a TLS
+    /// 1.3 session's handshake secrets before its traffic secrets.
     pub fn take_secrets(&mut self) -> String {
         let fresh = self.conns.take_sessions();
         let secrets = self.keys.stats().secrets;
         if fresh.is_empty() && (self.awaiting_keys.is_empty() || secrets == self.checked_secrets) {
             return String::new();
         }
-        self.awaiting_keys.extend(fresh);
+        self.awaiting_keys
+            .extend(fresh.into_iter().map(|random| (random, String::new())));
         self.checked_secrets = secrets;
         let mut lines = String::new();
         let keys = &self.keys;
-        self.awaiting_keys
-            .retain(|random| match keys.secrets(random) {
-                Some(_) => {
-                    lines.push_str(&keys.lines_for(random));
-                    false
+        self.awaiting_keys.retain_mut(|(random, sent)| {
+            let Some(known) = keys.secrets(random) else {
+                return true;
+            };
+            for line in keys.lines_for(random).lines() {
+                if !sent.lines().any(|s| s == line) {
+                    for out in [&mut lines, &mut *sent] {
+                        out.push_str(line);
+                        out.push('\n');
+                    }
                 }
-                None => true,
-            });
+            }
+            // Complete: TLS 1.2's master secret, or TLS 1.3's traffic secrets.
+            let complete = known.master_secret.is_some()
+                || (known.client_traffic_0.is_some() && known.server_traffic_0.is_some());
+            !complete
+        });
         lines
     }
 

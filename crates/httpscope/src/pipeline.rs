@@ -11,6 +11,7 @@ use output::{
     HarWriter, HtmlWriter, JsonWriter, JsonlWriter, PcapngWriter, RenderOptions, Report, Sink,
     SummaryBuilder, TerminalReport,
 };
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, IsTerminal, LineWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ pub struct Pipeline {
     analyzer: findings::Analyzer,
     summary: SummaryBuilder,
     outputs: Vec<Output>,
-    pcapng: Option<(String, PcapngWriter<Box<dyn Write>>)>,
+    pcapng: Option<PcapngOut>,
     sink_error: Option<anyhow::Error>,
     fail_on: Option<crate::cli::FailOn>,
     /// First and last packet times.
@@ -114,7 +115,13 @@ impl Pipeline {
             Some(path) => {
                 let w = PcapngWriter::new(create_private(path)?)
                     .with_context(|| format!("cannot write to {}", path.display()))?;
-                Some((path.display().to_string(), w))
+                Some(PcapngOut {
+                    name: path.display().to_string(),
+                    writer: w,
+                    delay: 0,
+                    held: VecDeque::new(),
+                    held_bytes: 0,
+                })
             }
             None => None,
         };
@@ -130,6 +137,14 @@ impl Pipeline {
             last_packet: None,
             report_on_tty: report_on_stdout && stdout_is_tty,
         })
+    }
+
+    /// Holds packets for `ns` nanoseconds of capture time before writing them to the pcapng
+    /// output, so that secrets learnt meanwhile go before them (see [`PcapngOut`]).
+    pub fn delay_pcapng(&mut self, ns: i64) {
+        if let Some(out) = self.pcapng.as_mut() {
+            out.delay = ns;
+        }
     }
 
     /// The engine, to add keys or ask whether sessions wait for them.
@@ -171,12 +186,10 @@ impl Pipeline {
             annotate(&mut e);
             deliver(e, analyzer, summary, outputs, sink_error)
         });
-        if let Some((name, w)) = self.pcapng.as_mut() {
+        if let Some(out) = self.pcapng.as_mut() {
             // Secrets go before the session's encrypted packets.
             let secrets = self.engine.take_secrets();
-            w.secrets(&secrets)
-                .and_then(|()| w.packet(link.code(), ts, data, orig_len, comment))
-                .with_context(|| format!("cannot write to {name}"))?;
+            out.write(&secrets, ts, link, data, orig_len, comment)?;
         }
         self.sink_error.take().map_or(Ok(()), Err)
     }
@@ -217,10 +230,8 @@ impl Pipeline {
         }
         let mut warnings = Vec::new();
         adjust(&mut stats, &mut warnings);
-        if let Some((name, w)) = pcapng {
-            w.finish()
-                .and_then(|mut f| f.flush())
-                .with_context(|| format!("cannot write to {name}"))?;
+        if let Some(out) = pcapng {
+            out.finish()?;
         }
         for w in &warnings {
             eprintln!("httpscope: warning: {w}");
@@ -242,6 +253,89 @@ impl Pipeline {
                 .with_context(|| format!("cannot write to {}", o.name))?;
         }
         Ok(failed)
+    }
+}
+
+/// Most bytes of packets [`PcapngOut`] holds back; past it the oldest are written.
+const MAX_HELD_BYTES: usize = 256 << 20;
+
+/// The `--write-pcapng` output. Wireshark decrypts a TLS session only when its secrets come
+/// before its first encrypted record in the file. From a file the engine knows them in time;
+/// live, a TLS 1.3 client writes its handshake secrets only after it received the
+/// ServerHello, whose packet usually carries the first encrypted records too. So a live
+/// recording holds packets back for a short capture time ([`Pipeline::delay_pcapng`]) and
+/// writes new secrets ahead of everything still held.
+struct PcapngOut {
+    name: String,
+    writer: PcapngWriter<Box<dyn Write>>,
+    /// Capture time (ns) a packet is held; 0 writes at once.
+    delay: i64,
+    held: VecDeque<HeldPacket>,
+    held_bytes: usize,
+}
+
+struct HeldPacket {
+    ts: Timestamp,
+    link: u32,
+    data: Vec<u8>,
+    orig_len: u32,
+    comment: Option<String>,
+}
+
+impl PcapngOut {
+    fn write(
+        &mut self,
+        secrets: &str,
+        ts: Timestamp,
+        link: LinkType,
+        data: &[u8],
+        orig_len: u32,
+        comment: Option<&str>,
+    ) -> Result<()> {
+        let name = &self.name;
+        let w = &mut self.writer;
+        w.secrets(secrets)
+            .with_context(|| format!("cannot write to {name}"))?;
+        if self.delay == 0 {
+            return w
+                .packet(link.code(), ts, data, orig_len, comment)
+                .with_context(|| format!("cannot write to {name}"));
+        }
+        self.held_bytes += data.len();
+        self.held.push_back(HeldPacket {
+            ts,
+            link: link.code(),
+            data: data.to_vec(),
+            orig_len,
+            comment: comment.map(str::to_owned),
+        });
+        while let Some(p) = self.held.front() {
+            if ts.0.saturating_sub(p.ts.0) < self.delay && self.held_bytes <= MAX_HELD_BYTES {
+                break;
+            }
+            self.write_oldest()?;
+        }
+        Ok(())
+    }
+
+    fn write_oldest(&mut self) -> Result<()> {
+        if let Some(p) = self.held.pop_front() {
+            self.held_bytes -= p.data.len();
+            self.writer
+                .packet(p.link, p.ts, &p.data, p.orig_len, p.comment.as_deref())
+                .with_context(|| format!("cannot write to {}", self.name))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        while !self.held.is_empty() {
+            self.write_oldest()?;
+        }
+        self.writer
+            .finish()
+            .and_then(|mut f| f.flush())
+            .with_context(|| format!("cannot write to {}", self.name))
     }
 }
 

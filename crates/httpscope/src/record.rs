@@ -35,6 +35,9 @@ use wire::{Decoded, LinkType, Transport};
 
 /// Sockets not seen for this long are forgotten (bounds memory on long recordings).
 const SOCKET_IDLE: Duration = Duration::from_secs(300);
+/// How long packets wait before going to the pcapng output, so that the secrets a client
+/// writes after receiving a ServerHello still go before that packet.
+const PCAPNG_DELAY_NS: i64 = 500_000_000;
 /// After the traced processes are gone, records still in flight are read for this long.
 const DRAIN: Duration = Duration::from_millis(300);
 
@@ -62,6 +65,7 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
         config.flow.max_buffer_per_direction = bytes;
     }
     let mut pipeline = Pipeline::new(&args.output, config)?;
+    pipeline.delay_pcapng(PCAPNG_DELAY_NS);
     let mut keylogs = KeyFeed {
         files: args
             .keylog
