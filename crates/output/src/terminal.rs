@@ -301,6 +301,8 @@ fn reason_name(r: IncompleteReason) -> &'static str {
         IncompleteReason::DecodeFailed => "decode_failed",
         IncompleteReason::Reset => "reset",
         IncompleteReason::Snapped => "snapped",
+        IncompleteReason::DnsFailed => "dns_failed",
+        IncompleteReason::TlsHandshake => "tls_handshake",
     }
 }
 
