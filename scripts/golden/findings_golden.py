@@ -418,10 +418,12 @@ def expected(name):
                          f"{delays} s; no HTTP request is ever sent, so the findings can only name the server address"}
     if name == "failed-request-dns":
         return {"capture": "failed-request-dns.pcapng", "keylog": None, "args": A,
-                "fire": [{"rule": "failed-request", "count_at_least": 1, "urls": [], "names": ["api.nope.golden.test"]}],
+                "fire": [{"rule": "failed-request", "count_at_least": 1, "urls": ["dns:api.nope.golden.test"],
+                          "names": ["api.nope.golden.test"]}],
                 "absent": [r for r in ALL_RULES if r != "failed-request"],
                 "notes": f"one raw A query for api.nope.golden.test to dnsmasq on 127.0.0.1:{P_DNS} -> NXDOMAIN (--local=/golden.test/); "
-                         "the client gives up: no TCP packet at all"}
+                         "the client gives up: no TCP packet at all. The failed lookup is a transaction of its own, URL "
+                         "dns:api.nope.golden.test, status 0, reason dns_failed"}
     raise SystemExit(f"unknown capture {name}")
 
 
