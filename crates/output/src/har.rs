@@ -678,9 +678,9 @@ impl<W: Write> Sink for HarWriter<W> {
 mod tests {
     use super::*;
     use crate::fixtures::{
-        dns_answered, dns_timed_out, findings, flagged, get, h2_connection, h2_grpc,
-        h2c_connection, nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, MS,
-        T0,
+        dns_answered, dns_timed_out, failed_handshake, failed_lookup, findings, flagged, get,
+        h2_connection, h2_grpc, h2c_connection, nokeys_connection, redirect_pair, tls_connection,
+        tls_get, unanswered, MS, T0,
     };
     use crate::SummaryBuilder;
     use model::{IncompleteReason, Interim, Timings};
@@ -855,6 +855,32 @@ mod tests {
         assert_eq!(post["mimeType"], "application/json");
         assert_eq!(post["text"], "");
         assert_eq!(e["request"]["bodySize"], 300);
+    }
+
+    #[test]
+    fn failed_attempts_without_request() {
+        let v = write(
+            &[failed_lookup(1, 0), failed_handshake(2, 10)],
+            RenderOptions::default(),
+        );
+        let dns = &v["log"]["entries"][0];
+        check_entry(dns);
+        assert_eq!(dns["request"]["method"], "");
+        assert_eq!(dns["request"]["url"], "dns:nope.example.org");
+        assert_eq!(dns["response"]["status"], 0);
+        assert_eq!(dns["timings"]["dns"], 3.0);
+        assert_eq!(dns["time"], 3.0);
+        assert!(dns.get("connection").is_none(), "no connection: {dns}");
+        assert_eq!(dns["serverIPAddress"], "10.0.0.53");
+        assert_eq!(dns["_incomplete"][0]["reason"], "dns_failed");
+        let tls = &v["log"]["entries"][1];
+        check_entry(tls);
+        assert_eq!(tls["request"]["url"], "https://secure.example.com");
+        assert_eq!(tls["connection"], "7");
+        assert_eq!(tls["timings"]["ssl"], 2.0);
+        assert_eq!(tls["time"], 4.0);
+        assert!(tls.get("_securityState").is_none(), "never secure: {tls}");
+        assert_eq!(tls["_incomplete"][0]["reason"], "tls_handshake");
     }
 
     #[test]

@@ -555,7 +555,9 @@ impl SummaryBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, h2_grpc, tls13, tls_get, unanswered, MS};
+    use crate::fixtures::{
+        failed_handshake, failed_lookup, get, h2_grpc, tls13, tls_get, unanswered, MS,
+    };
     use model::Header;
 
     #[test]
@@ -590,6 +592,37 @@ mod tests {
         let mut secure = tls_get(1, 0);
         secure.url = String::new();
         assert_eq!(origin_of(&secure), "https://secure.example.com");
+    }
+
+    #[test]
+    fn a_failed_lookup_is_its_own_origin_without_a_connection() {
+        let t = failed_lookup(1, 0);
+        assert_eq!(origin_of(&t), "dns:nope.example.org");
+        let mut b = SummaryBuilder::new();
+        b.add(&t);
+        b.add(&failed_handshake(2, 10));
+        let s = b.build();
+        assert_eq!((s.requests, s.connections, s.incomplete), (2, 1, 2));
+        assert_eq!(
+            s.incomplete_reasons,
+            vec![
+                (IncompleteReason::DnsFailed, 1),
+                (IncompleteReason::TlsHandshake, 1)
+            ]
+        );
+        let origins: Vec<(&str, u64)> = s
+            .origins
+            .iter()
+            .map(|o| (o.origin.as_str(), o.connections))
+            .collect();
+        assert!(
+            origins.contains(&("dns:nope.example.org", 0)),
+            "{origins:?}"
+        );
+        assert!(
+            origins.contains(&("https://secure.example.com", 1)),
+            "{origins:?}"
+        );
     }
 
     #[test]
