@@ -2,18 +2,18 @@
 # Regenerate the findings golden captures and their <name>.findings-expected.json under tests/golden/:
 #   problems.pcap (+ problems.keys), findings-clean.pcapng (+ .keys), conditional-ignored.pcap,
 #   etag-not-updated.pcap, duplicate-request.pcap, retry-storm.pcap, retry-backoff.pcap,
-#   failed-request-dns.pcapng
+#   failed-request-dns.pcapng, failed-request-tls.pcapng (+ failed-request-tls.tls-expected.json)
 #
 #   findings-captures.sh            # all of them
 #   findings-captures.sh NAME       # one of them (= make-captures.sh NAME)
 #
 # Needs root (tcpdump), nginx 1.22, dnsmasq, openssl, curl, python3 >= 3.8, editcap, capinfos.
-# Loopback only, ports 18130-18143 (see findings_golden.py). Origins are named with Host headers
+# Loopback only, ports 18130-18143 and 18150 (see findings_golden.py). Origins are named with Host headers
 # (curl --resolve NAME:PORT:127.0.0.1); a throwaway CA and an EC certificate for *.golden.test
 # (valid 3650 days, so cert-expiring stays quiet for years) are made at each run and thrown away.
 # The expected files come from findings_golden.py (what is configured), never from a parser.
 set -euo pipefail
-ALL="problems findings-clean conditional-ignored etag-not-updated duplicate-request retry-storm retry-backoff failed-request-dns"
+ALL="problems findings-clean conditional-ignored etag-not-updated duplicate-request retry-storm retry-backoff failed-request-dns failed-request-tls"
 ONLY=${1:-all}
 [[ $ONLY == all || " $ALL " == *" $ONLY "* ]] || { echo "usage: $0 [$(tr ' ' '|' <<<"$ALL")]" >&2; exit 2; }
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # HERE ROOT OUT PY die log want need_* make_work wait_port start/stop_capture ...
@@ -21,7 +21,7 @@ G=("${PY[@]}" "$HERE/findings_golden.py")
 
 need_tools "" tcpdump editcap capinfos curl python3 ss nginx openssl dnsmasq
 need_root
-for p in $(seq 18130 18143); do need_free_port ltn "$p" "TCP port"; done
+for p in $(seq 18130 18143) 18150; do need_free_port ltn "$p" "TCP port"; done
 need_free_port lun 18140 "UDP port"
 
 make_work -findings   # cleanup stops nginx and our own background jobs (servers, dnsmasq)
@@ -254,5 +254,26 @@ if want failed-request-dns; then
   stop_capture "$PID" "$F"
   expect_lines "$WORK/fr.txt" "NXDOMAIN - -: no connection "
   editcap -F pcapng "$F" "$OUT/failed-request-dns.pcapng"; expected failed-request-dns
+fi
+if want failed-request-tls; then
+  # A TLS 1.3-only openssl s_server and an openssl s_client limited to TLS 1.2: the server
+  # answers the ClientHello with a fatal protocol_version alert, and no request is ever sent.
+  log "failed-request-tls.pcapng"
+  P=$("${G[@]}" port tls-fail)
+  T=$WORK/tls-fail; mkdir -p "$T"
+  openssl ecparam -name prime256v1 -genkey -noout -out "$T/key.pem"
+  openssl req -x509 -new -key "$T/key.pem" -sha256 -days 3650 -subj "/CN=tls-fail.golden.test" -out "$T/cert.pem"
+  openssl s_server -quiet -tls1_3 -naccept 1 -accept "127.0.0.1:$P" -cert "$T/cert.pem" -key "$T/key.pem" \
+    >"$T/server.log" 2>&1 &
+  wait_listen "$P"
+  F=$WORK/cap/failed-request-tls.pcap
+  start_capture PID "$F" -i lo "tcp port $P"
+  if openssl s_client -tls1_2 -connect "127.0.0.1:$P" -servername tls-fail.golden.test </dev/null >"$T/client.log" 2>&1; then
+    die "the TLS 1.2 client got through to the TLS 1.3-only server"
+  fi
+  stop_capture "$PID" "$F"
+  grep -q 'alert protocol version' "$T/client.log" || die "no protocol_version alert: $(cat "$T/client.log")"
+  editcap -F pcapng "$F" "$OUT/failed-request-tls.pcapng"; expected failed-request-tls
+  "${G[@]}" tls-expected failed-request-tls "$OUT/failed-request-tls.tls-expected.json"
 fi
 log "done"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Findings golden captures (problems.pcap, findings-clean.pcapng, conditional-ignored.pcap,
-etag-not-updated.pcap, retry-storm.pcap, retry-backoff.pcap, failed-request-dns.pcapng): the
+etag-not-updated.pcap, retry-storm.pcap, retry-backoff.pcap, failed-request-dns.pcapng,
+failed-request-tls.pcapng): the
 python origins, the small clients, the nginx sites and the expected findings. Standard library only.
 
 Everything the expected files say comes from the constants below (ports, host names, routes and
@@ -16,6 +17,8 @@ Subcommands:
                                   (each attempt is refused: SYN -> RST); prints one line per attempt
   resolve-or-fail NAME DNSPORT HTTPPORT   A query; on NXDOMAIN give up (no connection)
   expected NAME OUT               write tests/golden/NAME.findings-expected.json
+  tls-expected NAME OUT           write tests/golden/NAME.tls-expected.json (failed-request-tls)
+  port NAME                       the port of a capture's server (tls-fail)
 """
 import gzip
 import hashlib
@@ -43,6 +46,8 @@ P_DNS = 18140       # dnsmasq (UDP), --local-ttl=300
 P_REFUSED = 18141   # nothing listens: retry-storm
 P_BACKOFF = 18142   # nothing listens: retry-backoff
 P_DUP = 18143       # python (serve dup): duplicate-request
+P_TLS_FAIL = 18150  # openssl s_server -tls1_3, asked by s_client -tls1_2: failed-request-tls
+TLS_FAIL_SNI = "tls-fail.golden.test"
 
 DNS_TTL = 300
 NAMES = ["www.golden.test", "shop.golden.test", "cdn.golden.test", "static.golden.test",
@@ -418,11 +423,39 @@ def expected(name):
                          f"{delays} s; no HTTP request is ever sent, so the findings can only name the server address"}
     if name == "failed-request-dns":
         return {"capture": "failed-request-dns.pcapng", "keylog": None, "args": A,
-                "fire": [{"rule": "failed-request", "count_at_least": 1, "urls": [], "names": ["api.nope.golden.test"]}],
+                "fire": [{"rule": "failed-request", "count_at_least": 1, "urls": ["dns:api.nope.golden.test"],
+                          "names": ["api.nope.golden.test"]}],
                 "absent": [r for r in ALL_RULES if r != "failed-request"],
                 "notes": f"one raw A query for api.nope.golden.test to dnsmasq on 127.0.0.1:{P_DNS} -> NXDOMAIN (--local=/golden.test/); "
-                         "the client gives up: no TCP packet at all"}
+                         "the client gives up: no TCP packet at all. The failed lookup is a transaction of its own, URL "
+                         "dns:api.nope.golden.test, status 0, reason dns_failed"}
+    if name == "failed-request-tls":
+        return {"capture": "failed-request-tls.pcapng", "keylog": None, "args": A,
+                "fire": [{"rule": "failed-request", "count_at_least": 1, "urls": [TLS_FAIL_URL]}],
+                "absent": [r for r in ALL_RULES if r != "failed-request"],
+                "notes": TLS_FAIL_NOTES}
     raise SystemExit(f"unknown capture {name}")
+
+
+TLS_FAIL_URL = f"https://{TLS_FAIL_SNI}:{P_TLS_FAIL}"
+TLS_FAIL_NOTES = (
+    f"openssl s_server -tls1_3 on 127.0.0.1:{P_TLS_FAIL} (throwaway self-signed EC certificate), "
+    f"openssl s_client -tls1_2 -servername {TLS_FAIL_SNI}: the ClientHello offers TLS 1.2 at most, the "
+    "server answers with a fatal protocol_version (70) alert in clear and closes; no ServerHello, no request. "
+    f"One TCP connection, one transaction without request or response: URL {TLS_FAIL_URL}, status 0, "
+    "reason tls_handshake, TLS facts SNI only (no version, no suite), decryption pending")
+
+
+def tls_expected(name):
+    if name != "failed-request-tls":
+        raise SystemExit(f"no TLS expected file for {name}")
+    tls = {"version": None, "cipher_suite": None, "sni": TLS_FAIL_SNI, "alpn": None, "resumed": False}
+    t = {"method": None, "url": None, "status": 0, "request_body_bytes": 0, "response_body_bytes": 0,
+         "response_decoded_bytes": None, "complete": False, "incomplete_reasons": ["tls_handshake"],
+         "tunnel": None, "connection": 1, "position": 0, "tls": tls, "protocol": ""}
+    conn = dict(tls, connection=1, alpn_offered=[], decryption="pending")
+    return {"capture": "failed-request-tls.pcapng", "keylog": None, "transactions": [t],
+            "tls_connections": [conn], "notes": TLS_FAIL_NOTES}
 
 
 def main(argv):
@@ -441,6 +474,12 @@ def main(argv):
         resolve_or_fail(argv[1], int(argv[2]), int(argv[3]))
     elif cmd == "etag":   # nginx's ETag for a file of SIZE bytes written by `site` (mtime MTIME)
         print(nginx_etag(int(argv[1])))
+    elif cmd == "tls-expected":
+        with open(argv[2], "w") as f:
+            json.dump(tls_expected(argv[1]), f, indent=1)
+            f.write("\n")
+    elif cmd == "port":
+        print({"tls-fail": P_TLS_FAIL}[argv[1]])
     elif cmd == "expected":
         with open(argv[2], "w") as f:
             json.dump(expected(argv[1]), f, indent=1)

@@ -19,7 +19,12 @@
 //!
 //! Transactions of a TLS connection are completed after the TLS layer returns, so that they
 //! carry the session's facts and the `ssl` phase.
+//!
+//! A connection that carried no request still yields a transaction when it shows a failed
+//! attempt: a SYN refused or never answered ([`failed_attempt`]), or a TLS handshake that did
+//! not complete ([`tls_failure`]).
 
+use crate::failed_lookups::{self, FailedLookups};
 use crate::links::{Lookups, Redirects};
 use crate::timings;
 use crate::Event;
@@ -60,6 +65,8 @@ struct Shared {
     dns: dns::Tracker,
     /// Answered lookups, for linking connections to them.
     lookups: Lookups,
+    /// Failed lookups waiting to be told apart from ones a later answer made moot.
+    failed_lookups: FailedLookups,
     /// Redirects waiting for the request that follows them.
     redirects: Redirects,
 }
@@ -94,6 +101,8 @@ struct Meta {
     upgrade: Option<(Request, Timestamp)>,
     /// The connection was reset.
     reset: bool,
+    /// The first FIN or RST: who sent it, when, and whether it was a reset.
+    ended: Option<(Direction, Timestamp, bool)>,
 }
 
 impl Meta {
@@ -225,6 +234,7 @@ impl Connections {
                 new_sessions: Vec::new(),
                 dns: dns::Tracker::new(DNS_TIMEOUT),
                 lookups: Lookups::default(),
+                failed_lookups: FailedLookups::new(DNS_TIMEOUT),
                 redirects: Redirects::default(),
             },
         }
@@ -241,16 +251,35 @@ impl Connections {
     ) {
         let shared = &mut self.shared;
         shared.dns.message(ts, src, dst, payload, &mut |l| {
-            lookup_done(&mut shared.lookups, out, l)
+            lookup_done(&mut shared.lookups, &mut shared.failed_lookups, out, l)
         });
+    }
+
+    /// Failed lookups decided by `now` (all of them at the end of the capture, `None`) go out
+    /// as transactions.
+    pub(crate) fn failed_lookups<F: FnMut(Event)>(
+        &mut self,
+        now: Option<Timestamp>,
+        stats: &mut HttpStats,
+        out: &mut F,
+    ) {
+        let shared = &mut self.shared;
+        for group in shared.failed_lookups.due(now) {
+            if let Some(t) = failed_lookups::transaction(shared.next_transaction, group) {
+                shared.next_transaction += 1;
+                stats.transactions += 1;
+                stats.incomplete += 1;
+                out(Event::Transaction(Box::new(t)));
+            }
+        }
     }
 
     /// Time passes: DNS queries unanswered for too long become timeouts.
     pub(crate) fn advance_dns<F: FnMut(Event)>(&mut self, now: Timestamp, out: &mut F) {
         let shared = &mut self.shared;
-        shared
-            .dns
-            .advance(now, &mut |l| lookup_done(&mut shared.lookups, out, l));
+        shared.dns.advance(now, &mut |l| {
+            lookup_done(&mut shared.lookups, &mut shared.failed_lookups, out, l)
+        });
     }
 
     /// End of input for DNS: pending queries are reported; returns the DNS counters.
@@ -258,7 +287,7 @@ impl Connections {
         let shared = &mut self.shared;
         shared
             .dns
-            .finish(&mut |l| lookup_done(&mut shared.lookups, out, l));
+            .finish(&mut |l| lookup_done(&mut shared.lookups, &mut shared.failed_lookups, out, l));
         shared.dns.stats()
     }
 
@@ -306,6 +335,7 @@ impl Connections {
                     dns,
                     upgrade: None,
                     reset: false,
+                    ended: None,
                 };
                 let detector = Detector {
                     clean: [handshake_seen; 2],
@@ -409,6 +439,7 @@ impl Connections {
                     out,
                 };
                 c.meta.reset |= reset;
+                c.meta.ended.get_or_insert((dir, ts, reset));
                 app_end(&mut c.meta, &mut c.app, &mut cx, dir, ts, reset);
                 settle(c, &mut cx);
             }
@@ -423,11 +454,13 @@ impl Connections {
                 };
                 app_close(&mut c.meta, &mut c.app, &mut cx, ts);
                 settle(&mut c, &mut cx);
-                if let Some(t) = failed_attempt(&mut c.meta, ts, cx.shared) {
+                let failed = failed_attempt(&mut c.meta, ts, cx.shared)
+                    .or_else(|| tls_failure(&c, cx.shared));
+                let failed = failed.map(|t| {
                     cx.stats.transactions += 1;
                     cx.stats.incomplete += 1;
                     finalize(t, &mut cx);
-                }
+                });
                 let http2 = match &c.app {
                     State::H2(h) => Some(h.info()),
                     _ => None,
@@ -451,7 +484,7 @@ impl Connections {
                         } else {
                             c.meta.bytes
                         },
-                        transactions: u64::from(c.meta.position),
+                        transactions: u64::from(c.meta.position) + u64::from(failed.is_some()),
                         tls,
                         http2,
                         process: None,
@@ -566,7 +599,7 @@ fn app_data<F: FnMut(Event)>(
             let out = &mut *cx.out;
             framers[dir.index()].push(data, &mut |message| {
                 shared.dns.message(ts, src, dst, message, &mut |l| {
-                    lookup_done(&mut shared.lookups, out, l)
+                    lookup_done(&mut shared.lookups, &mut shared.failed_lookups, out, l)
                 });
             });
             None
@@ -1118,6 +1151,104 @@ fn failed_attempt(meta: &mut Meta, ts: Timestamp, shared: &mut Shared) -> Option
     })
 }
 
+/// A TLS connection that closed (or was cut by the end of the capture) before its handshake
+/// ended, or that ended in a fatal alert before carrying any request, is a request that
+/// never got sent: a transaction without request or response for `https://SNI[:port]` (the
+/// server address when there was no SNI), with the session's facts, whose `ssl` phase runs
+/// from the ClientHello to the first FIN or RST (or the last packet) and whose `connect`
+/// phase, as in HAR, includes it.
+fn tls_failure(c: &Conn, shared: &mut Shared) -> Option<Transaction> {
+    let meta = &c.meta;
+    let info = c.tls.as_ref()?.session.info();
+    let hello = info.handshake_start?;
+    let fatal = info.alerts.iter().find(|a| a.level == "fatal");
+    if meta.position > 0 || (info.handshake_end.is_some() && fatal.is_none()) {
+        return None;
+    }
+    let (client, server) = meta.roles();
+    let side = |dir: Direction| match meta.parser_dir(dir) {
+        Direction::ClientToServer => "client",
+        Direction::ServerToClient => "server",
+    };
+    let failed = if info.handshake_end.is_some() {
+        "TLS session failed before any request"
+    } else {
+        "TLS handshake failed"
+    };
+    let encrypted = info.alerts.iter().find(|a| a.level == "encrypted");
+    let detail = match (fatal, encrypted, meta.ended) {
+        (Some(a), _, _) => {
+            let code =
+                tls::alert_code(&a.description).map_or_else(String::new, |c| format!(" ({c})"));
+            format!(
+                "{failed}: {} sent fatal alert {}{code}",
+                side(a.from),
+                a.description
+            )
+        }
+        (None, Some(a), _) => format!("{failed}: {} sent an alert (encrypted)", side(a.from)),
+        (None, None, ended) => {
+            let unanswered = if info.records[Direction::ServerToClient.index()] == 0 {
+                ", with no answer to the ClientHello"
+            } else {
+                ""
+            };
+            match ended {
+                Some((dir, _, true)) => format!(
+                    "connection reset by the {} during the TLS handshake{unanswered}",
+                    side(dir)
+                ),
+                Some((dir, _, false)) => format!(
+                    "connection closed by the {} during the TLS handshake{unanswered}",
+                    side(dir)
+                ),
+                None => format!("the capture ended during the TLS handshake{unanswered}"),
+            }
+        }
+    };
+    let end = meta.ended.map_or(meta.last_ts, |(_, at, _)| at).max(hello);
+    let handshake = meta.handshake_seen.then_some(&meta.handshake);
+    let (start, timings) = timings::compute(
+        &model::MessageTimes::default(),
+        handshake,
+        Some((hello, end)),
+        dns_span(&meta.dns),
+    );
+    let url = match &info.sni {
+        Some(sni) if server.port() == 443 => format!("https://{sni}"),
+        Some(sni) => format!("https://{sni}:{}", server.port()),
+        None => format!("https://{server}"),
+    };
+    let id = shared.next_transaction;
+    shared.next_transaction += 1;
+    Some(Transaction {
+        id,
+        connection: meta.id,
+        client,
+        server,
+        position: 0,
+        start,
+        protocol: String::new(),
+        url,
+        request: None,
+        response: None,
+        times: model::MessageTimes::default(),
+        timings,
+        tunnel: None,
+        tls: Some(info.clone()),
+        stream: None,
+        grpc: None,
+        dns: meta.dns.clone(),
+        redirect: None,
+        findings: Vec::new(),
+        incomplete: vec![model::Incomplete {
+            reason: IncompleteReason::TlsHandshake,
+            detail,
+        }],
+        process: None,
+    })
+}
+
 /// Links a finished transaction to the redirect it followed and sends it out.
 fn finalize<F: FnMut(Event)>(mut t: Transaction, cx: &mut Cx<'_, F>) {
     cx.shared.redirects.follow(&mut t);
@@ -1130,9 +1261,15 @@ fn dns_span(lookup: &Option<DnsLookup>) -> Option<(Timestamp, Timestamp)> {
     Some((l.start, l.end?))
 }
 
-/// A lookup is complete: remember it for linking and send it out.
-fn lookup_done<F: FnMut(Event)>(lookups: &mut Lookups, out: &mut F, lookup: DnsLookup) {
+/// A lookup is complete: remember it for linking and for deciding failures, and send it out.
+fn lookup_done<F: FnMut(Event)>(
+    lookups: &mut Lookups,
+    failed: &mut FailedLookups,
+    out: &mut F,
+    lookup: DnsLookup,
+) {
     lookups.add(&lookup);
+    failed.lookup(&lookup, lookups);
     out(Event::Dns(Box::new(lookup)));
 }
 

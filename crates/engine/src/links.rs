@@ -45,6 +45,23 @@ impl Lookups {
         self.recent.push_back(lookup.clone());
     }
 
+    /// Whether `client` got addresses for a name `related` to `name` from a lookup answered
+    /// between `from` and `to`.
+    pub(crate) fn resolved(
+        &self,
+        client: IpAddr,
+        name: &str,
+        from: Timestamp,
+        to: Timestamp,
+        related: impl Fn(&str, &str) -> bool,
+    ) -> bool {
+        self.recent.iter().rev().any(|l| {
+            l.client.ip() == client
+                && l.end.is_some_and(|end| from <= end && end <= to)
+                && related(&l.name, name)
+        })
+    }
+
     /// The lookup behind a connection from `client` to `server` that began at `at`.
     pub(crate) fn find(&self, client: IpAddr, server: IpAddr, at: Timestamp) -> Option<&DnsLookup> {
         let usable = |l: &&DnsLookup| {

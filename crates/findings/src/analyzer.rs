@@ -210,10 +210,12 @@ impl Analyzer {
         let failed = failed_request::from_transaction(&tx);
         let failed_at = failed.is_some().then_some(t.start);
         run!(failed_request::RULE, failed);
-        self.conn_origins.insert(t.connection, tx.origin.clone());
+        if t.connection != ConnectionId::NONE {
+            self.conn_origins.insert(t.connection, tx.origin.clone());
+        }
         let origin = tx.origin.clone();
         if let Some(at) = failed_at {
-            self.storm(&origin, Some(&origin), at, Some(t.id), &mut fired);
+            self.storm(&origin, at, t.id, &mut fired);
         }
         if let Some(l) = &t.dns {
             self.lookup(l, Some(t.id), &mut fired);
@@ -227,8 +229,9 @@ impl Analyzer {
         fired
     }
 
-    /// A TLS or HTTP/2 connection ended: judges its TLS facts when no transaction did, its
-    /// HTTP/2 flow control, and whether it failed without carrying a request.
+    /// A TLS or HTTP/2 connection ended: judges its TLS facts when no transaction did, and its
+    /// HTTP/2 flow control. (A TLS connection that failed without carrying a request is a
+    /// transaction of its own, judged there.)
     pub fn connection(&mut self, conn: &ConnectionRecord) {
         let origin = self.conn_origins.remove(&conn.id).unwrap_or_else(|| {
             match conn.tls.as_ref().and_then(|t| t.sni.as_deref()) {
@@ -250,10 +253,6 @@ impl Analyzer {
             None,
             h2_head_of_line::check(conn),
         );
-        if let Some(h) = failed_request::from_connection(conn) {
-            self.hit(&failed_request::RULE, Some(&origin), "", None, Some(h));
-            self.storm(&origin, Some(&origin), conn.start, None, &mut Vec::new());
-        }
     }
 
     /// A DNS lookup ended.
@@ -375,40 +374,28 @@ impl Analyzer {
         if self.config.enabled(repeated_dns::RULE.id) {
             self.dns_counts.observe(l);
         }
-        if let Some(h) = failed_request::from_dns(l) {
-            if self.hit(&failed_request::RULE, None, &l.name, tx, Some(h)) {
-                ids.push(failed_request::RULE.id);
-            }
-            self.storm(&format!("dns:{}", l.name), None, l.start, tx, &mut ids);
-        }
         ids.dedup();
         fired.extend(ids.iter().copied());
         self.dns_seen.insert(key, ids);
     }
 
-    /// One failure for retry-storm detection, keyed by origin or `dns:name`.
-    fn storm(
-        &mut self,
-        key: &str,
-        origin: Option<&str>,
-        at: Timestamp,
-        tx: Option<u64>,
-        fired: &mut Vec<&'static str>,
-    ) {
+    /// One failed transaction for retry-storm detection, keyed by its origin (`dns:name` for a
+    /// failed lookup).
+    fn storm(&mut self, origin: &str, at: Timestamp, tx: u64, fired: &mut Vec<&'static str>) {
         if !self.config.enabled(retry_storm::RULE.id) {
             return;
         }
-        if let Some((h, ids)) = self.retries.failure(key, at, tx, &self.config) {
-            if ids.contains(&tx) && tx.is_some() {
+        if let Some((h, ids)) = self.retries.failure(origin, at, tx, &self.config) {
+            if ids.contains(&tx) {
                 fired.push(retry_storm::RULE.id);
             }
             for id in ids {
                 record(
                     &mut self.groups,
                     &retry_storm::RULE,
+                    Some(origin),
                     origin,
-                    key,
-                    id,
+                    Some(id),
                     h.clone(),
                 );
             }

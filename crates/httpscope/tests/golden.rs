@@ -100,11 +100,13 @@ fn summarise(t: &Value) -> Value {
 }
 
 /// Summaries of `transactions` with connections numbered 1, 2, ... in order of id, as the
-/// expected files count them (only connections that carried transactions).
+/// expected files count them (only connections that carried transactions; a failed name lookup
+/// has none, connection 0, and gets `null`).
 fn summarise_all(transactions: &[Value]) -> Vec<Value> {
     let mut ids: Vec<u64> = transactions
         .iter()
         .filter_map(|t| t["connection"].as_u64())
+        .filter(|&c| c != 0)
         .collect();
     ids.sort_unstable();
     ids.dedup();
@@ -138,10 +140,13 @@ fn tls_summary(tls: &Value) -> Value {
     })
 }
 
+/// Request order: when the request (else the response) began; attempts that sent nothing (a
+/// failed connection attempt, TLS handshake or name lookup) by their start.
 fn request_order_key(t: &Value) -> (i64, u64, u64) {
     let start = t["times"]["request_start"]
         .as_i64()
         .or_else(|| t["times"]["response_start"].as_i64())
+        .or_else(|| t["start"].as_i64())
         .unwrap_or(i64::MAX);
     // HTTP/2 requests sent in one packet are ordered by stream id, the order they were sent.
     let order = u(&t["stream"]).or_else(|| u(&t["position"])).unwrap_or(0);

@@ -101,10 +101,16 @@ impl Direction {
     }
 }
 
-/// Identifies one TCP connection within one analysis, numbered from 1 in order of first packet.
+/// Identifies one TCP connection within one analysis, numbered from 1 in order of first packet;
+/// [`ConnectionId::NONE`] (0) stands for no connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ConnectionId(pub u64);
+
+impl ConnectionId {
+    /// The connection of a transaction that never had one: a failed name lookup.
+    pub const NONE: ConnectionId = ConnectionId(0);
+}
 
 impl fmt::Display for ConnectionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -306,6 +312,12 @@ pub enum IncompleteReason {
     /// The live capture lost packets of this connection (its kernel ring buffer was full, or
     /// the connection's payload was cut to headers to keep the buffer fair to others).
     CaptureLoss,
+    /// The name lookup before the request failed (NXDOMAIN, SERVFAIL, REFUSED, another error
+    /// code, or no answer in time) and no connection followed: no request was sent.
+    DnsFailed,
+    /// The TLS handshake did not complete (a fatal alert, or the connection closed or the
+    /// capture ended during it), or the session ended in a fatal alert before any request.
+    TlsHandshake,
 }
 
 /// One reason with human-readable detail.
@@ -335,11 +347,12 @@ pub enum Tunnel {
 pub struct Transaction {
     /// Sequence number within this analysis, from 1, in order of emission (a transaction is emitted when its exchange completes).
     pub id: u64,
-    /// The connection that carried it.
+    /// The connection that carried it; [`ConnectionId::NONE`] for a failed name lookup that
+    /// no connection followed.
     pub connection: ConnectionId,
     /// The client's address.
     pub client: SocketAddr,
-    /// The server's address.
+    /// The server's address; for a failed name lookup, the DNS server asked.
     pub server: SocketAddr,
     /// 0 for the first request on its connection; `> 0` means the connection was reused.
     pub position: u32,
@@ -350,6 +363,9 @@ pub struct Transaction {
     /// `HTTP/1.1`, `HTTP/1.0`.
     pub protocol: String,
     /// The URL reconstructed from the target and the Host header (`http://host:port/path`).
+    /// Attempts that sent no request name what they were for: `https://sni[:port]` for a
+    /// failed TLS handshake, `http(s)://address:port` for a failed TCP connection attempt,
+    /// `dns:name` (RFC 4501) for a failed name lookup.
     pub url: String,
     /// The request, when it was seen.
     pub request: Option<Request>,
@@ -748,7 +764,7 @@ pub struct ConnectionRecord {
     pub end: Timestamp,
     /// TCP payload bytes client→server and server→client.
     pub bytes: [u64; 2],
-    /// HTTP transactions read from it.
+    /// Transactions read from it (a failed TLS handshake is one, without request).
     pub transactions: u64,
     /// Its TLS session, if it was TLS.
     pub tls: Option<TlsInfo>,

@@ -13,12 +13,15 @@
 //! - bodies are not captured: `postData.text` is empty and says so in its `comment`, and
 //!   `content` has no `text`;
 //! - a transaction without a response has status 0, empty texts and sizes -1; one without a
-//!   request has an empty method;
+//!   request has an empty method (a failed attempt: its `url` is `https://SNI[:port]` for a
+//!   failed TLS handshake, `dns:NAME` for a failed name lookup, which has no `connection` and
+//!   whose `serverIPAddress` is the DNS server's);
 //! - `ssl` is the TLS handshake ([`model::Timings::ssl`]), `-1` for plain HTTP; it is part of
 //!   `connect` and therefore not added again to `time`;
 //! - custom fields start with `_`: `_id`, `_position`, `_reused`, `_client`, `_tunnel` (when the
 //!   connection switched protocols), `_incomplete` (when not complete), `_trailers`;
-//!   HTTPS entries (a TLS session, or an `https:` URL) carry `_securityState: "secure"` as
+//!   HTTPS entries (a TLS session, or an `https:` URL) whose handshake did not fail carry
+//!   `_securityState: "secure"` as
 //!   Chrome writes it, and entries with TLS facts a `_tls` object: `version`, `cipher_suite`,
 //!   `sni`, `alpn`, `resumed`, `decryption` (`{"state": ...}` as in the JSON formats),
 //!   `handshake_ms` (`null` when unknown) and `certificates` (leaf first: `subject`, `issuer`,
@@ -56,8 +59,8 @@ use crate::json::{handshake_nanos, ConnectionOut, DnsOut};
 use crate::redact::{prepare, prepare_report};
 use crate::{is_http2, millis, RenderOptions, Report, Sink, MAX_HAR_DNS};
 use model::{
-    header_value, ConnectionRecord, Decryption, DnsLookup, Grpc, Header, Incomplete, Timestamp,
-    TlsInfo, Transaction, Tunnel,
+    header_value, ConnectionId, ConnectionRecord, Decryption, DnsLookup, Grpc, Header, Incomplete,
+    IncompleteReason, Timestamp, TlsInfo, Transaction, Tunnel,
 };
 use serde::Serialize;
 use std::borrow::Cow;
@@ -213,6 +216,7 @@ struct Entry<'a> {
     timings: HarTimings,
     #[serde(rename = "serverIPAddress")]
     server_ip_address: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     connection: String,
     #[serde(rename = "_id")]
     id: u64,
@@ -251,6 +255,13 @@ fn is_https(t: &Transaction) -> bool {
         || t.url
             .get(..8)
             .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
+/// Whether `t` is a TLS handshake that failed: it never became secure.
+fn handshake_failed(t: &Transaction) -> bool {
+    t.incomplete
+        .iter()
+        .any(|i| i.reason == IncompleteReason::TlsHandshake)
 }
 
 /// A byte count as a HAR integer.
@@ -541,14 +552,19 @@ fn entry(t: &Transaction) -> Entry<'_> {
             receive: required(t.timings.receive),
         },
         server_ip_address: t.server.ip().to_string(),
-        connection: t.connection.to_string(),
+        // A failed name lookup had no connection.
+        connection: if t.connection == ConnectionId::NONE {
+            String::new()
+        } else {
+            t.connection.to_string()
+        },
         id: t.id,
         position: t.position,
         reused: t.reused(),
         client: t.client.to_string(),
         tunnel: t.tunnel.as_ref(),
         incomplete: &t.incomplete,
-        security_state: is_https(t).then_some("secure"),
+        security_state: (is_https(t) && !handshake_failed(t)).then_some("secure"),
         tls: t.tls.as_ref().map(HarTls::new),
         stream: t.stream,
         grpc: t.grpc.as_ref(),
@@ -668,9 +684,9 @@ impl<W: Write> Sink for HarWriter<W> {
 mod tests {
     use super::*;
     use crate::fixtures::{
-        dns_answered, dns_timed_out, findings, flagged, get, h2_connection, h2_grpc,
-        h2c_connection, nokeys_connection, redirect_pair, tls_connection, tls_get, unanswered, MS,
-        T0,
+        dns_answered, dns_timed_out, failed_handshake, failed_lookup, findings, flagged, get,
+        h2_connection, h2_grpc, h2c_connection, nokeys_connection, redirect_pair, tls_connection,
+        tls_get, unanswered, MS, T0,
     };
     use crate::SummaryBuilder;
     use model::{IncompleteReason, Interim, Timings};
@@ -845,6 +861,32 @@ mod tests {
         assert_eq!(post["mimeType"], "application/json");
         assert_eq!(post["text"], "");
         assert_eq!(e["request"]["bodySize"], 300);
+    }
+
+    #[test]
+    fn failed_attempts_without_request() {
+        let v = write(
+            &[failed_lookup(1, 0), failed_handshake(2, 10)],
+            RenderOptions::default(),
+        );
+        let dns = &v["log"]["entries"][0];
+        check_entry(dns);
+        assert_eq!(dns["request"]["method"], "");
+        assert_eq!(dns["request"]["url"], "dns:nope.example.org");
+        assert_eq!(dns["response"]["status"], 0);
+        assert_eq!(dns["timings"]["dns"], 3.0);
+        assert_eq!(dns["time"], 3.0);
+        assert!(dns.get("connection").is_none(), "no connection: {dns}");
+        assert_eq!(dns["serverIPAddress"], "10.0.0.53");
+        assert_eq!(dns["_incomplete"][0]["reason"], "dns_failed");
+        let tls = &v["log"]["entries"][1];
+        check_entry(tls);
+        assert_eq!(tls["request"]["url"], "https://secure.example.com");
+        assert_eq!(tls["connection"], "7");
+        assert_eq!(tls["timings"]["ssl"], 2.0);
+        assert_eq!(tls["time"], 4.0);
+        assert!(tls.get("_securityState").is_none(), "never secure: {tls}");
+        assert_eq!(tls["_incomplete"][0]["reason"], "tls_handshake");
     }
 
     #[test]

@@ -281,6 +281,49 @@ pub(crate) mod fixtures {
         t
     }
 
+    /// A name lookup that failed (NXDOMAIN) and no connection followed, as the engine reports it.
+    pub(crate) fn failed_lookup(id: u64, offset_ms: i64) -> Transaction {
+        let mut t = unanswered(id, offset_ms);
+        t.connection = ConnectionId::NONE;
+        t.server = "10.0.0.53:53".parse().expect("address");
+        t.url = "dns:nope.example.org".into();
+        t.protocol = String::new();
+        t.request = None;
+        t.times = MessageTimes::default();
+        t.timings = Timings {
+            dns: Some(3 * MS),
+            ..Timings::default()
+        };
+        t.incomplete = vec![Incomplete {
+            reason: IncompleteReason::DnsFailed,
+            detail: "DNS lookup of nope.example.org failed: NXDOMAIN from 10.0.0.53:53 (A, AAAA)"
+                .into(),
+        }];
+        t
+    }
+
+    /// A TLS handshake the server ended with a fatal alert, as the engine reports it.
+    pub(crate) fn failed_handshake(id: u64, offset_ms: i64) -> Transaction {
+        let mut t = failed_lookup(id, offset_ms);
+        t.connection = ConnectionId(7);
+        t.server = "93.184.216.34:443".parse().expect("address");
+        t.url = "https://secure.example.com".into();
+        t.tls = Some(TlsInfo {
+            sni: Some("secure.example.com".into()),
+            ..TlsInfo::default()
+        });
+        t.timings = Timings {
+            connect: Some(4 * MS),
+            ssl: Some(2 * MS),
+            ..Timings::default()
+        };
+        t.incomplete = vec![Incomplete {
+            reason: IncompleteReason::TlsHandshake,
+            detail: "TLS handshake failed: server sent fatal alert handshake_failure (40)".into(),
+        }];
+        t
+    }
+
     /// A decrypted TLS 1.3 session with one certificate: handshake from `T0 + 10 ms` to
     /// `T0 + 40 ms`, first application data at `T0 + 41 ms`.
     pub(crate) fn tls13() -> TlsInfo {

@@ -167,7 +167,7 @@ impl OriginCounts {
     /// Counts `t` (whose origin this is).
     fn add(&mut self, t: &Transaction) {
         self.requests = self.requests.saturating_add(1);
-        self.connections = self.connections.saturating_add(u64::from(t.position == 0));
+        self.connections = self.connections.saturating_add(u64::from(opened(t)));
         self.reused_requests = self.reused_requests.saturating_add(u64::from(t.reused()));
         self.request_bytes = self.request_bytes.saturating_add(t.request_wire_bytes());
         self.response_bytes = self.response_bytes.saturating_add(t.response_wire_bytes());
@@ -345,12 +345,21 @@ fn host_of(t: &Transaction) -> String {
         .map_or_else(|| t.server.to_string(), str::to_owned)
 }
 
+/// Whether `t` is the first on a connection of its own (a failed name lookup had none).
+fn opened(t: &Transaction) -> bool {
+    t.position == 0 && t.connection != ConnectionId::NONE
+}
+
 /// The origin a transaction was for, `scheme://host[:port]`: taken from its URL (scheme and
 /// host lowercased, userinfo dropped, the default port of `http` (80) and `https` (443) left
 /// out, as browsers serialise origins). When the URL has no scheme (a `CONNECT` target, or no
 /// request), the scheme is `https` for an exchange over TLS and `http` otherwise, and the
-/// authority is the `Host` header, else HTTP/2's `:authority`, else the server address.
+/// authority is the `Host` header, else HTTP/2's `:authority`, else the server address. A
+/// failed name lookup (`dns:name`) is its own origin, `dns:name`.
 pub fn origin_of(t: &Transaction) -> String {
+    if let Some(name) = t.url.strip_prefix("dns:") {
+        return format!("dns:{}", name.to_ascii_lowercase());
+    }
     let (scheme, authority) = match t.url.split_once("://") {
         Some((scheme, rest)) if !scheme.is_empty() && !scheme.contains(['/', '?', '#']) => {
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -428,7 +437,7 @@ impl SummaryBuilder {
         self.decoded_bytes = self
             .decoded_bytes
             .saturating_add(t.response_decoded_bytes());
-        self.connections = self.connections.saturating_add(u64::from(t.position == 0));
+        self.connections = self.connections.saturating_add(u64::from(opened(t)));
         self.reused_requests = self.reused_requests.saturating_add(u64::from(t.reused()));
         if !t.incomplete.is_empty() {
             self.incomplete = self.incomplete.saturating_add(1);
@@ -546,7 +555,9 @@ impl SummaryBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fixtures::{get, h2_grpc, tls13, tls_get, unanswered, MS};
+    use crate::fixtures::{
+        failed_handshake, failed_lookup, get, h2_grpc, tls13, tls_get, unanswered, MS,
+    };
     use model::Header;
 
     #[test]
@@ -581,6 +592,37 @@ mod tests {
         let mut secure = tls_get(1, 0);
         secure.url = String::new();
         assert_eq!(origin_of(&secure), "https://secure.example.com");
+    }
+
+    #[test]
+    fn a_failed_lookup_is_its_own_origin_without_a_connection() {
+        let t = failed_lookup(1, 0);
+        assert_eq!(origin_of(&t), "dns:nope.example.org");
+        let mut b = SummaryBuilder::new();
+        b.add(&t);
+        b.add(&failed_handshake(2, 10));
+        let s = b.build();
+        assert_eq!((s.requests, s.connections, s.incomplete), (2, 1, 2));
+        assert_eq!(
+            s.incomplete_reasons,
+            vec![
+                (IncompleteReason::DnsFailed, 1),
+                (IncompleteReason::TlsHandshake, 1)
+            ]
+        );
+        let origins: Vec<(&str, u64)> = s
+            .origins
+            .iter()
+            .map(|o| (o.origin.as_str(), o.connections))
+            .collect();
+        assert!(
+            origins.contains(&("dns:nope.example.org", 0)),
+            "{origins:?}"
+        );
+        assert!(
+            origins.contains(&("https://secure.example.com", 1)),
+            "{origins:?}"
+        );
     }
 
     #[test]

@@ -304,7 +304,9 @@ fn reason_name(r: IncompleteReason) -> &'static str {
         IncompleteReason::DecodeFailed => "decode_failed",
         IncompleteReason::Reset => "reset",
         IncompleteReason::Snapped => "snapped",
-        IncompleteReason::CaptureLoss => "capture loss",
+        IncompleteReason::CaptureLoss => "capture_loss",
+        IncompleteReason::DnsFailed => "dns_failed",
+        IncompleteReason::TlsHandshake => "tls_handshake",
     }
 }
 

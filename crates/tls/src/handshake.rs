@@ -484,6 +484,12 @@ pub fn alert_description(code: u8) -> String {
     name.to_owned()
 }
 
+/// The code of an alert description named by [`alert_description`] (`handshake_failure` →
+/// 40, `alert_200` → 200); `None` for any other text (`encrypted`, `malformed`).
+pub fn alert_code(description: &str) -> Option<u8> {
+    (0..=u8::MAX).find(|&code| alert_description(code) == description)
+}
+
 /// `opaque legacy_session_id<0..32>` (or its echo).
 fn session_id(r: &mut Reader<'_>, what: &'static str) -> Result<Vec<u8>, TlsError> {
     let id = r.sub_u8(what)?.rest();
@@ -939,5 +945,9 @@ mod tests {
         assert_eq!(alert_description(42), "bad_certificate");
         assert_eq!(alert_description(120), "no_application_protocol");
         assert_eq!(alert_description(200), "alert_200");
+        for code in 0..=u8::MAX {
+            assert_eq!(alert_code(&alert_description(code)), Some(code));
+        }
+        assert_eq!(alert_code("encrypted"), None);
     }
 }

@@ -18,5 +18,6 @@ mod schedule;
 
 pub use codec::TlsError;
 pub use conn::{TlsConnection, TlsEvent};
+pub use handshake::alert_code;
 pub use keylog::{KeyLog, KeyLogStats, SessionSecrets};
 pub use record::looks_like_client_hello;

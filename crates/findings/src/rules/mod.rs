@@ -119,7 +119,8 @@ pub(crate) struct Tx<'a> {
     pub t: &'a Transaction,
     /// The URL's parts, when it has a scheme and host.
     pub url: Option<UrlParts>,
-    /// `scheme://host[:port]`, falling back to the server address.
+    /// `scheme://host[:port]`, falling back to the server address; `dns:name` for a failed
+    /// name lookup.
     pub origin: String,
     /// Loopback traffic, exempt from the HTTPS family unless configured otherwise.
     pub loopback: bool,
@@ -130,13 +131,15 @@ impl<'a> Tx<'a> {
     /// loopback (`None` when no answer was seen).
     pub(crate) fn new(t: &'a Transaction, known_loopback: impl Fn(&str) -> Option<bool>) -> Self {
         let url = util::parse_url(&t.url);
-        let origin = url.as_ref().map_or_else(
-            || {
+        let origin = match (&url, t.url.strip_prefix("dns:")) {
+            (Some(u), _) => u.origin.clone(),
+            // A failed name lookup: the name is all that is known of where it was going.
+            (None, Some(name)) => format!("dns:{}", name.to_ascii_lowercase()),
+            (None, None) => {
                 let scheme = if t.tls.is_some() { "https" } else { "http" };
                 format!("{scheme}://{}", t.server)
-            },
-            |u| u.origin.clone(),
-        );
+            }
+        };
         let loopback = match &url {
             Some(u) => util::host_is_loopback(&u.host)
                 .or_else(|| known_loopback(&u.host))

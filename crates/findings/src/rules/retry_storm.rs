@@ -1,5 +1,7 @@
-//! `retry-storm`: at least `retry_storm_min_failures` failed attempts (as `failed-request`
-//! defines them) to the same origin, or for the same DNS name, within `retry_storm_window_ms`,
+//! `retry-storm`: at least `retry_storm_min_failures` failed attempts (the transactions
+//! `failed-request` counts) to the same origin, or for the same DNS name (origin `dns:name`:
+//! one per failed resolution, the A and AAAA queries of one attempt being one transaction),
+//! within `retry_storm_window_ms`,
 //! whose gaps do not grow. "Growing" means every gap is at least 1.5 times the one before
 //! (exponential backoff, with room for jitter); anything else is a client hammering a failing
 //! server.
@@ -27,7 +29,7 @@ const MAX_KEPT: usize = 32;
 #[derive(Default)]
 struct Key {
     /// (when, transaction id, already reported) in time order.
-    failures: Vec<(Timestamp, Option<u64>, bool)>,
+    failures: Vec<(Timestamp, u64, bool)>,
 }
 
 pub(crate) struct State {
@@ -47,9 +49,9 @@ impl State {
         &mut self,
         key: &str,
         at: Timestamp,
-        tx: Option<u64>,
+        tx: u64,
         config: &Config,
-    ) -> Option<(Hit, Vec<Option<u64>>)> {
+    ) -> Option<(Hit, Vec<u64>)> {
         let k = self.keys.entry(key.to_owned(), Key::default);
         let pos = k.failures.partition_point(|(t, _, _)| *t <= at);
         k.failures.insert(pos, (at, tx, false));
@@ -77,7 +79,7 @@ impl State {
         if backing_off {
             return None;
         }
-        let ids: Vec<Option<u64>> = k
+        let ids: Vec<u64> = k
             .failures
             .iter_mut()
             .filter(|f| !f.2)
@@ -126,6 +128,29 @@ mod tests {
         let s = of(&f, "retry-storm");
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].transactions, vec![1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn fires_on_failed_lookups_of_one_name() {
+        let lookups: Vec<model::Transaction> = [0, 100, 200]
+            .iter()
+            .enumerate()
+            .map(|(i, ms)| {
+                let mut t = get("dns:nope.test")
+                    .id(i as u64 + 1)
+                    .at_ms(*ms)
+                    .no_response(IncompleteReason::DnsFailed)
+                    .build();
+                t.request = None;
+                t.connection = model::ConnectionId::NONE;
+                t
+            })
+            .collect();
+        let f = run(&lookups);
+        let s = of(&f, "retry-storm");
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].origin.as_deref(), Some("dns:nope.test"));
+        assert_eq!(s[0].transactions, vec![1, 2, 3]);
     }
 
     #[test]

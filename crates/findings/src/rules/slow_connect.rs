@@ -1,6 +1,6 @@
 //! `slow-connect`: a TCP connect slower than `slow_connect_tcp_ms` or a TLS handshake slower
 //! than `slow_connect_tls_ms` (the `connect` phase includes TLS, as in HAR; TCP is `connect`
-//! minus `ssl`).
+//! minus `ssl`). Attempts that failed before sending a request are left to `failed-request`.
 //!
 //! Source: seed 001 targets.
 
@@ -19,6 +19,11 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 pub(crate) fn check(tx: &Tx, config: &Config) -> Option<Hit> {
+    // An attempt that never sent a request failed: `failed-request` reports it, and the
+    // time it took is the time until it gave up, not a set-up that finished slowly.
+    if tx.req().is_none() && tx.resp().is_none() {
+        return None;
+    }
     let timings = &tx.t.timings;
     let ssl = timings.ssl.unwrap_or(0);
     let tcp = timings.connect.map(|c| c.saturating_sub(ssl));

@@ -545,7 +545,7 @@
       ["Status", resp ? resp.status + " " + (resp.reason || "") : "no response"],
       ["Protocol", t.protocol], ["Started", isoTime(t.start)],
       ["Client", t.client], ["Server", t.server],
-      ["Connection", String(t.connection) + (t.position ? " (request " + (t.position + 1) + ", reused)" : " (first request)")],
+      ["Connection", t.connection ? String(t.connection) + (t.position ? " (request " + (t.position + 1) + ", reused)" : " (first request)") : "none (the name did not resolve)"],
       ["HTTP/2 stream", t.stream != null ? String(t.stream) : ""],
       ["Process", col.process[i]],
       ["Request size", req ? bytes((req.header_bytes || 0) + ((req.body && req.body.wire) || 0)) : ""],
