@@ -3,7 +3,7 @@
 use crate::cli::{AnalyzeArgs, ColorChoice};
 use crate::outfile::create_private;
 use crate::progress::Progress;
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use capture::{Block, CaptureReader};
 use engine::{Engine, EngineConfig, Event};
 use model::Timestamp;
@@ -29,12 +29,57 @@ struct Output {
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
+    if args.tui {
+        return run_tui(args);
+    }
+    analyze(args, None)
+}
+
+/// `analyze --tui`: the analysis on a worker thread feeding the terminal view, which runs on
+/// this thread until the user quits. Quitting early closes the feed, which stops the analysis
+/// (as a closed pipe does: exit status 0).
+fn run_tui(args: &AnalyzeArgs) -> Result<ExitCode> {
+    if args.json || args.jsonl.as_deref().is_some_and(is_stdout) {
+        bail!("--tui shows the requests on the terminal: --json and --jsonl - cannot write to standard output with it (give --jsonl a file)");
+    }
+    if !io::stdout().is_terminal() {
+        bail!("--tui needs a terminal on standard output");
+    }
+    let (sink, rx) = tui::channel();
+    let feed = sink.clone();
+    let options = tui::TuiOptions {
+        title: args.file.display().to_string(),
+        show_secrets: args.show_secrets,
+        follow: false,
+    };
+    std::thread::scope(|s| {
+        let worker = s.spawn(move || {
+            let result = analyze(args, Some(sink));
+            if let Err(e) = &result {
+                // The view may be gone already; then there is no one to tell.
+                let _ = feed.fail(format!("{e:#}"));
+            }
+            result
+        });
+        let shown = tui::run(rx, options);
+        let result = worker
+            .join()
+            .map_err(|_| anyhow!("the analysis thread panicked"))?;
+        shown.context("the terminal view failed")?;
+        result
+    })
+}
+
+/// The analysis proper: `view`, when given, is one more output and replaces the terminal
+/// report, the progress bar and the warnings on standard error (it shows them itself).
+fn analyze(args: &AnalyzeArgs, view: Option<tui::TuiSink>) -> Result<ExitCode> {
+    let tui = view.is_some();
     let stdout_is_tty = io::stdout().is_terminal();
     let jsonl_stdout = args.jsonl.as_deref().is_some_and(is_stdout);
     if args.json && jsonl_stdout {
         bail!("--json and --jsonl - both write to standard output; send one of them to a file");
     }
-    let report_on_stdout = !(args.quiet || args.json || jsonl_stdout);
+    let report_on_stdout = !(args.quiet || args.json || jsonl_stdout || tui);
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -100,6 +145,12 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
             sink: Box::new(TerminalReport::new(stdout(), opts.clone())),
         });
     }
+    if let Some(view) = view {
+        outputs.push(Output {
+            name: "the terminal view".into(),
+            sink: Box::new(view),
+        });
+    }
 
     let mut keylogs = args
         .keylog
@@ -125,7 +176,9 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
         k.read_new(&mut engine)?;
     }
     let mut summary = SummaryBuilder::new();
-    let mut progress = (!args.no_progress
+    // The view owns the terminal: a bar drawn on it would garble the screen.
+    let no_progress = args.no_progress || tui;
+    let mut progress = (!no_progress
         && io::stderr().is_terminal()
         && !(report_on_stdout && stdout_is_tty)
         && reader
@@ -275,8 +328,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     if stats.capture.packets == 0 {
         warnings.push(format!("{name}: the capture holds no packets"));
     }
-    for w in &warnings {
-        eprintln!("httpscope: warning: {w}");
+    if !tui {
+        for w in &warnings {
+            eprintln!("httpscope: warning: {w}");
+        }
     }
 
     let findings = analyzer.finish(&stats);

@@ -121,6 +121,16 @@ pub struct AnalyzeArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Show the requests in a full-screen terminal view instead of the terminal report: the
+    /// request list with a waterfall, details, filters, sorting and the loss counters. Keys:
+    /// arrows or j/k move, Enter opens the details, / filters, 4/5/e show 4xx/5xx/errors,
+    /// s sorts, f follows the newest, F lists the findings, ? helps, q quits (quitting before
+    /// the end stops the analysis). Needs a terminal; other outputs (--har, --html, --jsonl
+    /// to a file) are still written.
+    /// Example: --tui
+    #[arg(long)]
+    pub tui: bool,
+
     /// Decrypt TLS with the secrets in FILE (NSS key log format, as written by browsers,
     /// curl, Python and OpenSSL when SSLKEYLOGFILE is set). Repeatable; merged with the
     /// secrets a pcapng carries in Decryption Secrets Blocks. A file still being written is
