@@ -48,7 +48,11 @@ fn run_tui(args: &AnalyzeArgs) -> Result<ExitCode> {
     let (sink, rx) = tui::channel();
     let feed = sink.clone();
     let options = tui::TuiOptions {
-        title: args.file.display().to_string(),
+        title: if is_stdout(&args.file) {
+            "standard input".to_owned()
+        } else {
+            args.file.display().to_string()
+        },
         show_secrets: args.show_secrets,
         follow: false,
     };

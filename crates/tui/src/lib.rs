@@ -16,6 +16,32 @@
 //! When the view has been closed, every send fails with [`std::io::ErrorKind::BrokenPipe`],
 //! which stops the producer the way a closed pipe stops `analyze | head`.
 //!
+//! Wiring a producer (the same shape as `analyze --tui`):
+//!
+//! ```no_run
+//! use output::Sink;
+//!
+//! let (mut sink, rx) = tui::channel();
+//! let feed = sink.clone();
+//! let producer = std::thread::spawn(move || -> std::io::Result<()> {
+//!     sink.start(model::Timestamp(0))?;
+//!     // For each event: sink.transaction(&t)?, sink.connection(&c)?, sink.dns(&l)?;
+//!     // now and then: feed.stats(&stats, &[("events lost".to_owned(), lost)])?;
+//!     // at the end: sink.finish(&report)? (or feed.fail("why") on an error).
+//!     # let _ = feed;
+//!     Ok(())
+//! });
+//! let options = tui::TuiOptions {
+//!     title: "pid 1234".into(),
+//!     show_secrets: false,
+//!     follow: true,
+//! };
+//! tui::run(rx, options)?; // returns when the user quits; the receiver is dropped
+//! // The producer's next send fails with BrokenPipe: it stops, and is joined.
+//! let _ = producer.join();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! Modules: [`list`] (rows, filter, sort: pure), [`waterfall`] (phases on a shared axis:
 //! pure), `format` (cell text), `detail` (the detail pane's lines), `app` (the view state,
 //! keys and drawing, rendered in tests on ratatui's `TestBackend`), `term` (the terminal:
