@@ -16,6 +16,15 @@ const SECRETS_TLS_KEY_LOG: u32 = 0x544c_534b;
 const PROGRESS_MIN_BYTES: u64 = 64_000_000;
 
 pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
+    let title = if crate::pipeline::is_stdout(&args.file) {
+        "standard input".to_owned()
+    } else {
+        args.file.display().to_string()
+    };
+    crate::view::run(&args.output, title, false, |view| analyze(args, view))
+}
+
+fn analyze(args: &AnalyzeArgs, view: Option<tui::TuiSink>) -> Result<ExitCode> {
     let mut reader = CaptureReader::open(&args.file)?;
     let name = reader.name().to_owned();
 
@@ -28,13 +37,13 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     if let Some(bytes) = args.reassembly_buffer {
         config.flow.max_buffer_per_direction = bytes;
     }
-    let mut pipeline = Pipeline::new(&args.output, config)?;
+    let mut pipeline = Pipeline::new(&args.output, config, view)?;
     for k in &mut keylogs {
         k.read_new(pipeline.engine())?;
     }
     let mut progress = (!args.no_progress
         && io::stderr().is_terminal()
-        && !pipeline.report_on_tty
+        && !pipeline.owns_terminal
         && reader
             .progress()
             .1

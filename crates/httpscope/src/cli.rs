@@ -223,6 +223,16 @@ pub struct OutputArgs {
     #[arg(short, long)]
     pub quiet: bool,
 
+    /// Show the requests in a full-screen terminal view instead of the terminal report: the
+    /// request list with a waterfall, details, filters, sorting and the loss counters. Keys:
+    /// arrows or j/k move, Enter opens the details, / filters, 4/5/e show 4xx/5xx/errors,
+    /// s sorts, f follows the newest, F lists the findings, ? helps, q quits (quitting before
+    /// the end stops the analysis or the recording). Needs a terminal; other outputs (--har, --html, --jsonl
+    /// to a file) are still written.
+    /// Example: --tui
+    #[arg(long)]
+    pub tui: bool,
+
     /// Write the packets to OUT as pcapng with the TLS secrets of the sessions in it
     /// (Decryption Secrets Blocks), so that Wireshark and tshark decrypt it with no
     /// settings. Created with mode 0600.

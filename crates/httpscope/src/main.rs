@@ -12,6 +12,7 @@ mod outfile;
 mod pipeline;
 mod progress;
 mod record;
+mod view;
 
 use clap::Parser;
 use std::process::ExitCode;

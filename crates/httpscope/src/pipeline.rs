@@ -36,19 +36,27 @@ pub struct Pipeline {
     pub first_packet: Option<Timestamp>,
     /// Last packet time.
     pub last_packet: Option<Timestamp>,
-    /// Whether the terminal report goes to a terminal (progress bars stay off then).
-    pub report_on_tty: bool,
+    /// Whether the terminal report or the view uses the terminal (progress bars stay off).
+    pub owns_terminal: bool,
+    /// Whether the terminal view is an output (warnings are not printed then).
+    in_view: bool,
 }
 
 impl Pipeline {
-    /// Opens every output `args` asks for.
-    pub fn new(args: &OutputArgs, config: EngineConfig) -> Result<Pipeline> {
+    /// Opens every output `args` asks for. `view`, when given, is one more output and
+    /// replaces the terminal report and the warnings on standard error (it shows them).
+    pub fn new(
+        args: &OutputArgs,
+        config: EngineConfig,
+        view: Option<tui::TuiSink>,
+    ) -> Result<Pipeline> {
+        let in_view = view.is_some();
         let stdout_is_tty = io::stdout().is_terminal();
         let jsonl_stdout = args.jsonl.as_deref().is_some_and(is_stdout);
         if args.json && jsonl_stdout {
             bail!("--json and --jsonl - both write to standard output; send one of them to a file");
         }
-        let report_on_stdout = !(args.quiet || args.json || jsonl_stdout);
+        let report_on_stdout = !(args.quiet || args.json || jsonl_stdout || in_view);
         let color = match args.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -111,6 +119,9 @@ impl Pipeline {
                 Box::new(TerminalReport::new(stdout(), opts.clone())),
             );
         }
+        if let Some(view) = view {
+            add("the terminal view".into(), Box::new(view));
+        }
         let pcapng = match &args.write_pcapng {
             Some(path) => {
                 let w = PcapngWriter::new(create_private(path)?)
@@ -135,7 +146,8 @@ impl Pipeline {
             fail_on: args.fail_on,
             first_packet: None,
             last_packet: None,
-            report_on_tty: report_on_stdout && stdout_is_tty,
+            owns_terminal: in_view || (report_on_stdout && stdout_is_tty),
+            in_view,
         })
     }
 
@@ -213,6 +225,7 @@ impl Pipeline {
             fail_on,
             first_packet,
             last_packet,
+            in_view,
             ..
         } = self;
         let mut stats = engine.finish(&mut |mut e| {
@@ -233,8 +246,10 @@ impl Pipeline {
         if let Some(out) = pcapng {
             out.finish()?;
         }
-        for w in &warnings {
-            eprintln!("httpscope: warning: {w}");
+        if !in_view {
+            for w in &warnings {
+                eprintln!("httpscope: warning: {w}");
+            }
         }
         let findings = analyzer.finish(&stats);
         let failed = crate::findings::fails(fail_on, &findings);

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -42,6 +42,22 @@ const PCAPNG_DELAY_NS: i64 = 500_000_000;
 const DRAIN: Duration = Duration::from_millis(300);
 
 pub fn run(args: &RecordArgs) -> Result<ExitCode> {
+    let name = if !args.command.is_empty() {
+        args.command.join(" ")
+    } else if args.all {
+        "all processes".to_owned()
+    } else {
+        format!("pid {}", join(&args.pid))
+    };
+    crate::view::run(&args.output, name.clone(), true, |view| {
+        record(args, name, view)
+    })
+}
+
+/// The recording; `view` is the terminal view (`--tui`), which also gets the live loss
+/// counters twice a second. With the view, the command's standard streams are closed (they
+/// would garble the screen), and quitting the view stops the command (SIGTERM).
+fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result<ExitCode> {
     if !args.command.is_empty() && (!args.pid.is_empty() || args.all) {
         bail!("give either a command after --, or -p, or --all, not several");
     }
@@ -64,7 +80,8 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
     if let Some(bytes) = args.reassembly_buffer {
         config.flow.max_buffer_per_direction = bytes;
     }
-    let mut pipeline = Pipeline::new(&args.output, config)?;
+    let feed = view.clone();
+    let mut pipeline = Pipeline::new(&args.output, config, view)?;
     pipeline.delay_pcapng(PCAPNG_DELAY_NS);
     let mut keylogs = KeyFeed {
         files: args
@@ -87,7 +104,6 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
 
     let mut private_keylog = None;
     let mut child = None;
-    let name;
     if args.command.is_empty() {
         for &pid in &args.pid {
             probes.trace(pid)?;
@@ -95,11 +111,6 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
                 probes.listener(port, pid)?;
             }
         }
-        name = if args.all {
-            "all processes".to_owned()
-        } else {
-            format!("pid {}", join(&args.pid))
-        };
     } else {
         let dir = if args.no_keylog {
             None
@@ -108,9 +119,13 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
             keylogs.files.push(KeyLogFile::open(&dir.keylog)?);
             Some(dir)
         };
-        child = Some(launch(&args.command, dir.as_ref(), &mut probes)?);
+        child = Some(ChildGuard(launch(
+            &args.command,
+            dir.as_ref(),
+            feed.is_some(),
+            &mut probes,
+        )?));
         private_keylog = dir;
-        name = args.command.join(" ");
     }
 
     let offset = live::monotonic_to_realtime_offset();
@@ -118,6 +133,7 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
     let mut exit: Option<ExitCode> = None;
     let mut drain_until: Option<Instant> = None;
     let mut next_housekeeping = Instant::now();
+    let mut next_view_update = Instant::now();
     let mut error: Option<anyhow::Error> = None;
     let mut forwarded_term = false;
     loop {
@@ -136,6 +152,16 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
             next_housekeeping = now + Duration::from_millis(100);
             keylogs.read(pipeline.engine())?;
             attribution.forget_idle(now);
+            if let Some(view) = &feed {
+                if now >= next_view_update {
+                    next_view_update = now + Duration::from_millis(500);
+                    let mut stats = model::Stats::default();
+                    let counters = probes.counters();
+                    attribution.stats.fill(&mut stats, &counters);
+                    view.stats(&stats, &live_losses(&counters))
+                        .context("cannot write to the terminal view")?;
+                }
+            }
         }
         if let Some(until) = drain_until {
             if now >= until {
@@ -144,7 +170,7 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
             continue;
         }
         let interrupted = stop.load(Ordering::Relaxed);
-        match child.as_mut() {
+        match child.as_mut().map(|c| &mut c.0) {
             Some(c) => {
                 // Ctrl-C reaches the command from the terminal; SIGTERM is passed on.
                 if signals.load(Ordering::Relaxed) == signal_hook::consts::SIGTERM as usize
@@ -198,6 +224,39 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
     })
 }
 
+/// The kernel-side losses by name, for the terminal view's always-visible counters.
+fn live_losses(k: &Counters) -> Vec<(String, u64)> {
+    vec![
+        ("ring buffer full".to_owned(), k.ring_full),
+        ("cut for fairness".to_owned(), k.truncated_fair),
+        ("over snaplen".to_owned(), k.truncated_snap),
+        ("owner records lost".to_owned(), k.owner_lost + k.close_lost),
+    ]
+}
+
+/// The launched command: stopped (SIGTERM, then SIGKILL after 2 s) if the recording ends
+/// before it does (an error, or the terminal view closed).
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if !matches!(self.0.try_wait(), Ok(None)) {
+            return;
+        }
+        // SAFETY: kill sends a signal to our own child; no memory is involved.
+        unsafe { libc::kill(self.0.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while matches!(self.0.try_wait(), Ok(None)) {
+            if Instant::now() >= deadline {
+                let _ = self.0.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.wait();
+    }
+}
+
 fn join(pids: &[u32]) -> String {
     pids.iter()
         .map(u32::to_string)
@@ -214,12 +273,23 @@ fn exit_code(status: std::process::ExitStatus) -> ExitCode {
     }
 }
 
-/// Starts the command so that it is traced from its first instruction: httpscope traces
-/// itself while forking (the fork hook adds the child), then stops tracing itself. Started
-/// through sudo, the command runs as the invoking user.
-fn launch(command: &[String], dir: Option<&PrivateDir>, probes: &mut Probes) -> Result<Child> {
+/// Starts the command (its standard streams closed when `quiet`) so that it is traced from
+/// its first instruction: httpscope traces itself while forking (the fork hook adds the
+/// child), then stops tracing itself. Started through sudo, the command runs as the
+/// invoking user.
+fn launch(
+    command: &[String],
+    dir: Option<&PrivateDir>,
+    quiet: bool,
+    probes: &mut Probes,
+) -> Result<Child> {
     let mut cmd = Command::new(&command[0]);
     cmd.args(&command[1..]);
+    if quiet {
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+    }
     if let Some(dir) = dir {
         let path = dir.keylog.as_os_str();
         cmd.env("SSLKEYLOGFILE", path);

@@ -258,8 +258,15 @@ mod tests {
 
     #[test]
     fn data_round_trips_as_json() {
+        let mut with_process = get(1, 0, 0);
+        with_process.process = Some(model::Process {
+            pid: 7,
+            comm: "curl".into(),
+            cmdline: vec!["curl".into(), "http://example.com/".into()],
+            ..model::Process::default()
+        });
         let ts = vec![
-            get(1, 0, 0),
+            with_process,
             unanswered(2, 10),
             tls_get(3, 20),
             flagged(h2_grpc(4, 30), &["grpc-error"]),
@@ -279,6 +286,8 @@ mod tests {
         assert_eq!(records[4]["_connection"]["id"], 9);
         assert_eq!(records[4]["_connection"]["duration_ms"], 1000.0);
         assert_eq!(records[5]["_dns"]["name"], "example.com");
+        assert_eq!(records[0]["process"]["comm"], "curl");
+        assert_eq!(records[1].get("process"), None, "absent, not null");
         let r = script_json(&html, "report");
         assert_eq!(r["input"], "capture.pcap");
         assert_eq!(r["transactions"], 4);

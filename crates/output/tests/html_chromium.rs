@@ -9,8 +9,8 @@
 
 use model::{
     BodySize, ConnectionId, ConnectionRecord, DnsLookup, DnsOutcome, Finding, Header, Incomplete,
-    IncompleteReason, MessageTimes, Request, Response, Severity, Stats, Timestamp, Timings,
-    TlsInfo, Transaction,
+    IncompleteReason, MessageTimes, Process, Request, Response, Severity, Stats, Timestamp,
+    Timings, TlsInfo, Transaction,
 };
 use output::{HtmlWriter, RenderOptions, Report, Sink, SummaryBuilder};
 use std::fs::{self, File};
@@ -279,8 +279,22 @@ fn transaction(
     }
 }
 
+/// The process that made requests 3 and 4 (a live recording would attach it).
+fn client_process() -> Process {
+    Process {
+        pid: 4242,
+        ppid: Some(4000),
+        uid: Some(1000),
+        comm: "python3".into(),
+        exe: Some("/usr/bin/python3.11".into()),
+        cmdline: vec!["python3".into(), "sync.py".into(), "--items".into()],
+        cgroup: Some("/system.slice/docker-0123abcd.scope".into()),
+        container: Some("0123abcd".into()),
+    }
+}
+
 fn transactions() -> Vec<Transaction> {
-    vec![
+    let mut ts = vec![
         transaction(1, 0, "GET", "https://www.example.com/", "HTTP/2", Some(200)),
         transaction(
             2,
@@ -322,7 +336,11 @@ fn transactions() -> Vec<Transaction> {
             "HTTP/1.0",
             None,
         ),
-    ]
+    ];
+    for t in &mut ts[2..4] {
+        t.process = Some(client_process());
+    }
+    ts
 }
 
 fn write_report(path: &Path) -> Vec<Transaction> {
@@ -458,7 +476,30 @@ fn report_renders_filters_and_screenshots_in_chromium() {
     assert_eq!(row_ids(&dom), [3, 4, 6]);
     let dom = dump_dom(&probe, "#protocol=HTTP%2F2");
     assert_eq!(visible_ids(&dom), [1, 2]);
+    // The process column and filter: requests 3 and 4 came from python3[4242].
+    let dom = dump_dom(&probe, "#process=python3%5B4242%5D&id=3");
+    assert_eq!(visible_ids(&dom), [3, 4]);
+    assert_eq!(row_ids(&dom), [3, 4]);
+    assert!(rows_part(&dom).contains("title=\"python3 sync.py --items\">python3[4242]</td>"));
+    assert!(dom.contains("<option value=\"python3[4242]\">python3[4242] (2)</option>"));
+    for part in [
+        "<dt>Process</dt><dd>python3[4242]</dd>",
+        "<dt>Command line</dt><dd>python3 sync.py --items</dd>",
+        "<dt>Executable</dt><dd>/usr/bin/python3.11</dd>",
+        "<dt>Parent, user</dt><dd>ppid 4000, uid 1000</dd>",
+        "<dt>Cgroup</dt><dd>/system.slice/docker-0123abcd.scope</dd>",
+        "<dt>Container</dt><dd>0123abcd</dd>",
+    ] {
+        assert!(dom.contains(part), "{part} in the detail pane");
+    }
+    // The search box matches the process too.
+    let dom = dump_dom(&probe, "#q=python3");
+    assert_eq!(visible_ids(&dom), [3, 4]);
     let dom = dump_dom(&probe, "#findings=1&id=5");
+    assert!(
+        dom.contains("<dt>Process</dt><dd>-</dd>"),
+        "no process: a dash"
+    );
     assert_eq!(visible_ids(&dom), [5]);
     assert!(dom.contains("Response headers") && dom.contains("max-age=60"));
     assert!(

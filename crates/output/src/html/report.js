@@ -101,6 +101,18 @@
     return (t.request && t.request.target) || u;
   }
 
+  // `comm[pid]`, as Process::label() writes it; "" without a process.
+  function processLabel(p) {
+    return p && typeof p === "object" ? String(p.comm || "") + "[" + p.pid + "]" : "";
+  }
+
+  // The command line, else the executable, else comm (Process::command()).
+  function processCommand(p) {
+    if (!p || typeof p !== "object") return "";
+    if (p.cmdline && p.cmdline.length) return p.cmdline.join(" ");
+    return p.exe || p.comm || "";
+  }
+
   function totalNs(tm) {
     if (!tm) return 0;
     return (tm.blocked || 0) + (tm.dns || 0) + (tm.connect || 0) + (tm.send || 0) +
@@ -126,7 +138,7 @@
     col.host[i] = hostOf(t);
     col.path[i] = pathOf(t);
     col.protocol[i] = t.protocol || "";
-    col.process[i] = t.process == null ? "" : String(t.process);
+    col.process[i] = processLabel(t.process);
     col.url[i] = String(t.url || "").toLowerCase();
     byId.set(t.id, i);
     if (col.start[i] < t0) t0 = col.start[i];
@@ -171,7 +183,8 @@
     var proto = filter.protocol, proc = filter.process, fl = filter.findings === "1";
     var out = new Int32Array(N), n = 0;
     for (var i = 0; i < N; i++) {
-      if (q && col.url[i].indexOf(q) < 0 && col.host[i].toLowerCase().indexOf(q) < 0) continue;
+      if (q && col.url[i].indexOf(q) < 0 && col.host[i].toLowerCase().indexOf(q) < 0 &&
+        col.process[i].toLowerCase().indexOf(q) < 0) continue;
       if (host && col.host[i] !== host) continue;
       if (st && statusClass(col.status[i]) !== st) continue;
       if (proto && col.protocol[i] !== proto) continue;
@@ -227,7 +240,7 @@
       '<td title="' + esc(col.host[i]) + '">' + esc(col.host[i]) + "</td>" +
       '<td title="' + esc(t.url) + '">' + esc(col.path[i]) + "</td>" +
       "<td>" + esc(col.protocol[i]) + "</td>" +
-      "<td>" + esc(col.process[i]) + "</td>" +
+      '<td title="' + esc(processCommand(t.process)) + '">' + esc(col.process[i] || "-") + "</td>" +
       '<td class="num">' + (t.response ? bytes(col.transferred[i]) : "") + "</td>" +
       '<td class="num">' + (t.response ? bytes(col.size[i]) : "") + "</td>" +
       '<td class="num">' + ms(col.time[i]) + "</td>" +
@@ -547,7 +560,12 @@
       ["Client", t.client], ["Server", t.server],
       ["Connection", t.connection ? String(t.connection) + (t.position ? " (request " + (t.position + 1) + ", reused)" : " (first request)") : "none (the name did not resolve)"],
       ["HTTP/2 stream", t.stream != null ? String(t.stream) : ""],
-      ["Process", col.process[i]],
+      ["Process", col.process[i] || "-"],
+      ["Command line", processCommand(t.process)],
+      ["Executable", t.process && t.process.exe],
+      ["Parent, user", t.process ? [t.process.ppid != null ? "ppid " + t.process.ppid : "", t.process.uid != null ? "uid " + t.process.uid : ""].filter(Boolean).join(", ") : ""],
+      ["Cgroup", t.process && t.process.cgroup],
+      ["Container", t.process && t.process.container],
       ["Request size", req ? bytes((req.header_bytes || 0) + ((req.body && req.body.wire) || 0)) : ""],
       ["Transferred", resp ? bytes(col.transferred[i]) : ""], ["Size (decoded)", resp ? bytes(col.size[i]) : ""],
       ["Redirect", t.redirect ? "from #" + t.redirect.from + " (hop " + t.redirect.hops + ")" : ""],
