@@ -195,12 +195,14 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
     }
     keylogs.read(pipeline.engine())?;
     let counters = probes.counters();
+    let hook_warnings = std::mem::take(&mut probes.warnings);
     drop(probes);
     drop(private_keylog);
 
     let no_keylog = args.keylog.is_empty() && args.no_keylog;
     let local = attribution.stats.clone();
     let adjust = |stats: &mut model::Stats, warnings: &mut Vec<String>| {
+        warnings.extend(hook_warnings);
         local.fill(stats, &counters);
         loss_warnings(&counters, &local, warnings);
         tls_warnings(stats, no_keylog, warnings);

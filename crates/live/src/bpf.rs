@@ -97,6 +97,8 @@ pub struct Probes {
     counters: PerCpuArray<MapData, u64>,
     /// Where the cgroup programs are attached.
     pub cgroup: PathBuf,
+    /// Optional hooks this kernel refused, each with what is lost without it.
+    pub warnings: Vec<String>,
 }
 
 impl Probes {
@@ -143,20 +145,28 @@ impl Probes {
         cfg.set(0, config, 0)
             .map_err(|e| LiveError::Load(format!("cannot configure the programs: {e}")))?;
 
-        for (prog, tracepoint) in [
-            ("sched_process_fork", "sched_process_fork"),
-            ("sched_process_exit", "sched_process_exit"),
-            ("inet_sock_set_state", "inet_sock_set_state"),
-            ("sock_send_length", "sock_send_length"),
-            ("sock_recv_length", "sock_recv_length"),
-            ("tcp_retransmit_skb", "tcp_retransmit_skb"),
-            ("tcp_receive_reset", "tcp_receive_reset"),
-            ("tcp_send_reset", "tcp_send_reset"),
+        let mut warnings = Vec::new();
+        // (program and tracepoint, what is lost without it; None = required)
+        for (tracepoint, without) in [
+            ("sched_process_fork", None),
+            ("sched_process_exit", None),
+            ("inet_sock_set_state", None),
+            ("sock_send_length", Some("sockets a traced process did not create or connect itself (accepted, inherited, opened before the recording) are attributed only through listening ports")),
+            ("sock_recv_length", Some("as for sock_send_length")),
+            ("tcp_retransmit_skb", Some("retransmissions are not counted per socket")),
+            ("tcp_receive_reset", Some("resets received are not counted per socket")),
+            ("tcp_send_reset", Some("resets sent are not counted per socket")),
         ] {
-            let p: &mut BtfTracePoint = program(&mut ebpf, prog)?;
-            p.load(tracepoint, &btf)
+            let p: &mut BtfTracePoint = program(&mut ebpf, tracepoint)?;
+            let attached = p
+                .load(tracepoint, &btf)
                 .and_then(|()| p.attach().map(drop))
-                .map_err(|e| hook_error(&format!("tp_btf/{tracepoint}"), e))?;
+                .map_err(|e| hook_error(&format!("tp_btf/{tracepoint}"), e));
+            match (attached, without) {
+                (Ok(()), _) => {}
+                (Err(e), None) => return Err(e),
+                (Err(e), Some(lost)) => warnings.push(format!("{e}; going on without it: {lost}")),
+            }
         }
         let cg = File::open(&cgroup).map_err(|e| {
             LiveError::Kernel(format!(
@@ -188,6 +198,7 @@ impl Probes {
             counters: take(&mut ebpf, "counters")?,
             _ebpf: ebpf,
             cgroup,
+            warnings,
         })
     }
 
