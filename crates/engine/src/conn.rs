@@ -1086,6 +1086,7 @@ fn emit<F: FnMut(Event)>(meta: &mut Meta, ex: Exchange, cx: &mut Cx<'_, F>) {
         findings: Vec::new(),
         incomplete: ex.incomplete,
         process: None,
+        source: None,
     };
     if meta.secure {
         cx.shared.held.push(t);
@@ -1148,6 +1149,7 @@ fn failed_attempt(meta: &mut Meta, ts: Timestamp, shared: &mut Shared) -> Option
         findings: Vec::new(),
         incomplete: vec![model::Incomplete { reason, detail }],
         process: None,
+        source: None,
     })
 }
 
@@ -1187,23 +1189,20 @@ fn tls_failure(c: &Conn, shared: &mut Shared) -> Option<Transaction> {
             )
         }
         (None, Some(a), _) => format!("{failed}: {} sent an alert (encrypted)", side(a.from)),
-        (None, None, ended) => {
+        // Neither side gave up: the capture (or the recording) stopped during the
+        // handshake, which says nothing about the connection.
+        (None, None, None) => return None,
+        (None, None, Some((dir, _, reset))) => {
             let unanswered = if info.records[Direction::ServerToClient.index()] == 0 {
                 ", with no answer to the ClientHello"
             } else {
                 ""
             };
-            match ended {
-                Some((dir, _, true)) => format!(
-                    "connection reset by the {} during the TLS handshake{unanswered}",
-                    side(dir)
-                ),
-                Some((dir, _, false)) => format!(
-                    "connection closed by the {} during the TLS handshake{unanswered}",
-                    side(dir)
-                ),
-                None => format!("the capture ended during the TLS handshake{unanswered}"),
-            }
+            let how = if reset { "reset" } else { "closed" };
+            format!(
+                "connection {how} by the {} during the TLS handshake{unanswered}",
+                side(dir)
+            )
         }
     };
     let end = meta.ended.map_or(meta.last_ts, |(_, at, _)| at).max(hello);
@@ -1246,6 +1245,7 @@ fn tls_failure(c: &Conn, shared: &mut Shared) -> Option<Transaction> {
             detail,
         }],
         process: None,
+        source: None,
     })
 }
 

@@ -254,5 +254,6 @@ pub(crate) fn transaction(id: u64, mut lookups: Vec<DnsLookup>) -> Option<Transa
             detail,
         }],
         process: None,
+        source: None,
     })
 }

@@ -700,11 +700,9 @@ mod tests {
             "connection reset by the server during the TLS handshake, with no answer to the ClientHello"
         );
         assert_eq!(txs[0].timings.ssl, Some(20 * MS as u64));
+        // A capture that ends during the handshake says nothing about the connection.
         let (txs, _) = run(&tls_attempt("secure.test", &[]));
-        assert_eq!(
-            txs[0].incomplete[0].detail,
-            "the capture ended during the TLS handshake, with no answer to the ClientHello"
-        );
+        assert!(txs.is_empty(), "{txs:?}");
     }
 
     #[test]

@@ -306,6 +306,7 @@ mod tests {
             findings: Vec::new(),
             incomplete: vec![],
             process: None,
+            source: None,
         }
     }
 

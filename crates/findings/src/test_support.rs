@@ -69,6 +69,7 @@ pub(crate) fn get(url: &str) -> B {
         grpc: None,
         incomplete: Vec::new(),
         process: None,
+        source: None,
     })
 }
 

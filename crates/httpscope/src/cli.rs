@@ -136,6 +136,15 @@ pub struct RecordArgs {
     #[arg(long)]
     pub no_keylog: bool,
 
+    /// Read HTTPS plaintext from the TLS libraries of the traced processes (uprobes on
+    /// OpenSSL/BoringSSL SSL_read/SSL_write and GnuTLS gnutls_record_recv/send): HTTPS
+    /// without keys, for processes that are already running or ignore SSLKEYLOGFILE.
+    /// `auto` (the default) probes with -p and --all, and uses the key log for a command;
+    /// `on` probes a command too (and then does not set SSLKEYLOGFILE, so that nothing is
+    /// read twice). The report lists which libraries were probed for which processes.
+    #[arg(long, value_enum, default_value_t = TlsProbes::Auto, value_name = "WHEN")]
+    pub tls_probes: TlsProbes,
+
     /// Also read TLS secrets from FILE (NSS key log format), read again as it grows.
     #[arg(long, value_name = "FILE")]
     pub keylog: Vec<PathBuf>,
@@ -249,6 +258,14 @@ pub struct OutputArgs {
     /// and never when NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
+}
+
+/// When `record` reads plaintext from TLS libraries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TlsProbes {
+    Auto,
+    On,
+    Off,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -12,6 +12,7 @@ mod outfile;
 mod pipeline;
 mod progress;
 mod record;
+mod tlsprobe;
 mod view;
 
 use clap::Parser;

@@ -26,6 +26,8 @@ struct Output {
 /// Everything between packets and outputs.
 pub struct Pipeline {
     engine: Engine,
+    /// The engine of plaintext from TLS library probes (live recordings), made on first use.
+    plain: Option<Engine>,
     analyzer: findings::Analyzer,
     summary: SummaryBuilder,
     outputs: Vec<Output>,
@@ -138,6 +140,7 @@ impl Pipeline {
         };
         Ok(Pipeline {
             engine: Engine::new(config),
+            plain: None,
             analyzer: findings::Analyzer::new(crate::findings::config(&args.findings)?),
             summary: SummaryBuilder::new(),
             outputs,
@@ -206,6 +209,34 @@ impl Pipeline {
         self.sink_error.take().map_or(Ok(()), Err)
     }
 
+    /// Analyses one packet made from TLS library plaintext ([`live::plain`]), in an engine of
+    /// its own: its transactions and connections are numbered from [`PLAIN_IDS`] + 1 so that
+    /// they never collide with those read from captured packets, and get the `https` scheme
+    /// (the caller's `annotate` says which library they came from). Not written to the pcapng
+    /// output, which holds captured packets.
+    pub fn plain_packet(
+        &mut self,
+        ts: Timestamp,
+        data: &[u8],
+        annotate: &mut dyn FnMut(&mut Event),
+    ) -> Result<()> {
+        let Pipeline {
+            plain,
+            analyzer,
+            summary,
+            outputs,
+            sink_error,
+            ..
+        } = self;
+        let engine = plain.get_or_insert_with(|| Engine::new(EngineConfig::default()));
+        engine.packet(ts, LinkType::Raw, data, &mut |mut e| {
+            mark_plain(&mut e);
+            annotate(&mut e);
+            deliver(e, analyzer, summary, outputs, sink_error)
+        });
+        self.sink_error.take().map_or(Ok(()), Err)
+    }
+
     /// Ends the analysis: flushes the engine, lets `adjust` complete the counters and the
     /// warnings (which are printed to standard error), writes the report to every output.
     /// Returns whether `--fail-on` found findings.
@@ -217,6 +248,7 @@ impl Pipeline {
     ) -> Result<bool> {
         let Pipeline {
             engine,
+            plain,
             mut analyzer,
             mut summary,
             mut outputs,
@@ -238,6 +270,28 @@ impl Pipeline {
                 &mut sink_error,
             )
         });
+        if let Some(plain) = plain {
+            let extra = plain.finish(&mut |mut e| {
+                mark_plain(&mut e);
+                annotate(&mut e);
+                deliver(
+                    e,
+                    &mut analyzer,
+                    &mut summary,
+                    &mut outputs,
+                    &mut sink_error,
+                )
+            });
+            // Only the HTTP counters: the packets and TCP streams were made up.
+            let (h, x) = (&mut stats.http, extra.http);
+            h.connections += x.connections;
+            h.transactions += x.transactions;
+            h.incomplete += x.incomplete;
+            h.resyncs += x.resyncs;
+            h.skipped_bytes += x.skipped_bytes;
+            h.tunnels += x.tunnels;
+            h.other_connections += x.other_connections;
+        }
         if let Some(e) = sink_error {
             return Err(e);
         }
@@ -268,6 +322,28 @@ impl Pipeline {
                 .with_context(|| format!("cannot write to {}", o.name))?;
         }
         Ok(failed)
+    }
+}
+
+/// Transactions and connections read from TLS library plaintext are numbered above this.
+pub const PLAIN_IDS: u64 = 1 << 32;
+
+/// Renumbers an event of the plaintext engine; its URLs are `https` (the bytes came from a
+/// TLS library).
+fn mark_plain(e: &mut Event) {
+    match e {
+        Event::Transaction(t) => {
+            t.id += PLAIN_IDS;
+            t.connection = model::ConnectionId(t.connection.0 + PLAIN_IDS);
+            if let Some(r) = t.redirect.as_mut() {
+                r.from += PLAIN_IDS;
+            }
+            if t.url.starts_with("http://") {
+                t.url.replace_range(..4, "https");
+            }
+        }
+        Event::Connection(c) => c.id = model::ConnectionId(c.id.0 + PLAIN_IDS),
+        Event::Dns(_) => {}
     }
 }
 

@@ -15,8 +15,9 @@
 //! removed at the end.
 
 use crate::analyze::tls_warnings;
-use crate::cli::RecordArgs;
-use crate::pipeline::{KeyLogFile, Pipeline};
+use crate::cli::{RecordArgs, TlsProbes};
+use crate::pipeline::{KeyLogFile, Pipeline, PLAIN_IDS};
+use crate::tlsprobe;
 use anyhow::{bail, Context, Result};
 use engine::{EngineConfig, Event};
 use live::event::{self, Record};
@@ -69,12 +70,22 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
             bail!("-p {pid}: no such process");
         }
     }
+    let tls_probes = match args.tls_probes {
+        TlsProbes::On => true,
+        TlsProbes::Off => false,
+        TlsProbes::Auto => args.command.is_empty(),
+    };
     let mut probes = Probes::load(&Options {
         all: args.all,
         snaplen: args.snaplen,
         ports: args.port.clone(),
         ring_bytes: args.ring_buffer,
+        tls_probes,
     })?;
+    let mut libraries = tlsprobe::Libraries::default();
+    if tls_probes {
+        libraries.attach_system(&mut probes);
+    }
 
     let mut config = EngineConfig::default();
     if let Some(bytes) = args.reassembly_buffer {
@@ -110,9 +121,13 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
             for port in live::process::listening_ports(pid) {
                 probes.listener(port, pid)?;
             }
+            if tls_probes {
+                let label = live::process::read(pid, "").label();
+                libraries.scan(&mut probes, pid, &label);
+            }
         }
     } else {
-        let dir = if args.no_keylog {
+        let dir = if args.no_keylog || tls_probes {
             None
         } else {
             let dir = PrivateDir::create()?;
@@ -134,6 +149,7 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
     let mut drain_until: Option<Instant> = None;
     let mut next_housekeeping = Instant::now();
     let mut next_view_update = Instant::now();
+    let mut next_rescan = Instant::now();
     let mut error: Option<anyhow::Error> = None;
     let mut forwarded_term = false;
     loop {
@@ -148,6 +164,18 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
             return Err(e);
         }
         let now = Instant::now();
+        if tls_probes {
+            for (pid, label) in attribution.take_new_processes() {
+                libraries.scan(&mut probes, pid, &label);
+            }
+            if now >= next_rescan {
+                // Libraries loaded later (dlopen) are probed at the next rescan.
+                next_rescan = now + Duration::from_secs(1);
+                for (pid, label) in attribution.recent_processes(now) {
+                    libraries.scan(&mut probes, pid, &label);
+                }
+            }
+        }
         if now >= next_housekeeping {
             next_housekeeping = now + Duration::from_millis(100);
             keylogs.read(pipeline.engine())?;
@@ -199,10 +227,37 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
     drop(probes);
     drop(private_keylog);
 
-    let no_keylog = args.keylog.is_empty() && args.no_keylog;
+    let no_keylog = args.keylog.is_empty() && (args.no_keylog || tls_probes);
     let local = attribution.stats.clone();
+    let library_report = libraries.report(&attribution.labels());
     let adjust = |stats: &mut model::Stats, warnings: &mut Vec<String>| {
         warnings.extend(hook_warnings);
+        // Connections read through the library probes were not missing their keys.
+        stats.tls.no_keys = stats.tls.no_keys.saturating_sub(local.probed_no_keys);
+        if counters.plain_lost > 0 {
+            warnings.push(format!(
+                "{} TLS library record(s) ({} bytes of plaintext) were lost to a full ring buffer: raise --ring-buffer",
+                counters.plain_lost, counters.plain_lost_bytes
+            ));
+        }
+        if counters.plain_truncated_bytes > 0 {
+            warnings.push(format!(
+                "{} bytes of plaintext were beyond the 64 KiB copied per TLS library call",
+                counters.plain_truncated_bytes
+            ));
+        }
+        if local.plain_after_close > 0 {
+            warnings.push(format!(
+                "{} bytes of TLS library plaintext came after their connection had closed and were ignored (typically HTTP/2 GOAWAY frames written while closing)",
+                local.plain_after_close
+            ));
+        }
+        if local.plain_unresolved > 0 {
+            warnings.push(format!(
+                "{} TLS library call(s) ({} bytes) could not be placed on a socket (the socket was closed before httpscope could look it up)",
+                local.plain_unresolved, local.plain_unresolved_bytes
+            ));
+        }
         local.fill(stats, &counters);
         loss_warnings(&counters, &local, warnings);
         tls_warnings(stats, no_keylog, warnings);
@@ -218,7 +273,12 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
         }
     };
     let failed = pipeline.finish(name.clone(), adjust, &mut |e| attribution.annotate(e))?;
-    eprintln!("httpscope: {}", attribution.tcp_summary());
+    if feed.is_none() {
+        eprintln!("httpscope: {}", attribution.tcp_summary());
+        for line in &library_report {
+            eprintln!("httpscope: {line}");
+        }
+    }
     Ok(match exit {
         Some(code) => code,
         None if failed => ExitCode::from(3),
@@ -413,6 +473,12 @@ struct LiveStats {
     retransmits: u64,
     resets_in: u64,
     resets_out: u64,
+    plain_unresolved: u64,
+    plain_unresolved_bytes: u64,
+    /// TLS connection records without keys whose content came from library probes.
+    probed_no_keys: u64,
+    /// Plaintext bytes that came after their connection closed.
+    plain_after_close: u64,
 }
 
 impl LiveStats {
@@ -496,6 +562,14 @@ struct Attribution {
     hosts: Vec<IpAddr>,
     stats: LiveStats,
     per_process: HashMap<u32, u64>,
+    /// The plaintext of TLS library probes.
+    plaintext: tlsprobe::Plaintext,
+    /// Processes seen since the last [`Attribution::take_new_processes`].
+    new_processes: Vec<(u32, String)>,
+    /// When each process was last seen.
+    active: HashMap<u32, Instant>,
+    /// Connections read through probes whose packets showed them closing.
+    closed_pairs: Vec<(SocketAddr, SocketAddr)>,
 }
 
 impl Attribution {
@@ -508,6 +582,10 @@ impl Attribution {
             hosts: hosts.to_vec(),
             stats: LiveStats::default(),
             per_process: HashMap::new(),
+            plaintext: tlsprobe::Plaintext::default(),
+            new_processes: Vec::new(),
+            active: HashMap::new(),
+            closed_pairs: Vec::new(),
         }
     }
 
@@ -529,6 +607,24 @@ impl Attribution {
         match record {
             Record::Owner(o) => {
                 self.owner(o.cookie, o.pid, &o.comm);
+                Ok(())
+            }
+            Record::Plain(p) => {
+                self.owner_process(p.pid);
+                let mut packets = Vec::new();
+                let sockets = &self.sockets;
+                self.plaintext.record(
+                    &p,
+                    |cookie| sockets.get(&cookie).and_then(|s| s.tuple),
+                    &mut |b| packets.push(b.to_vec()),
+                );
+                self.stats.plain_unresolved = self.plaintext.unresolved;
+                self.stats.plain_unresolved_bytes = self.plaintext.unresolved_bytes;
+                self.stats.plain_after_close = self.plaintext.after_close();
+                let ts = Timestamp(i64::try_from(p.monotonic_ns).unwrap_or(i64::MAX) + offset);
+                for packet in packets {
+                    pipeline.plain_packet(ts, &packet, &mut |e| self.annotate(e))?;
+                }
                 Ok(())
             }
             Record::Closed(c) => {
@@ -606,8 +702,28 @@ impl Attribution {
                     p.len,
                     comment.as_deref(),
                     &mut |e| self.annotate(e),
-                )
+                )?;
+                for (client, server) in std::mem::take(&mut self.closed_pairs) {
+                    let mut packets = Vec::new();
+                    self.plaintext
+                        .closed(client, server, &mut |b| packets.push(b.to_vec()));
+                    for packet in packets {
+                        pipeline.plain_packet(ts, &packet, &mut |e| self.annotate(e))?;
+                    }
+                }
+                Ok(())
             }
+        }
+    }
+
+    /// Learns about a process seen through a TLS library call (it owns no socket record).
+    fn owner_process(&mut self, pid: u32) {
+        self.active.insert(pid, Instant::now());
+        if !self.processes.contains_key(&pid) {
+            let process = live::process::read(pid, "");
+            self.stats.processes += 1;
+            self.new_processes.push((pid, process.label()));
+            self.processes.insert(pid, Rc::new(process));
         }
     }
 
@@ -617,10 +733,12 @@ impl Attribution {
             .processes
             .get(&pid)
             .is_some_and(|p| comm.is_empty() || p.comm == comm);
+        self.active.insert(pid, Instant::now());
         if !known {
             let process = live::process::read(pid, comm);
             if !self.processes.contains_key(&pid) {
                 self.stats.processes += 1;
+                self.new_processes.push((pid, process.label()));
             }
             self.processes.insert(pid, Rc::new(process));
             if let Some(c) = self.comments.as_mut() {
@@ -669,40 +787,94 @@ impl Attribution {
         Some(text)
     }
 
-    /// Puts the process (and any capture loss of its connection) on what the engine emits.
+    /// Puts the process (and any capture loss of its connection) on what the engine emits,
+    /// and the library on what was read through TLS library probes.
     fn annotate(&mut self, e: &mut Event) {
-        let (client, server) = match e {
-            Event::Transaction(t) => (t.client, t.server),
-            Event::Connection(c) => (c.client, c.server),
+        let (client, server, plain) = match e {
+            Event::Transaction(t) => (t.client, t.server, t.id > PLAIN_IDS),
+            Event::Connection(c) => (c.client, c.server, c.id.0 > PLAIN_IDS),
             Event::Dns(_) => return,
         };
-        let Some(socket) = self
+        let probed = self.plaintext.pairs.get(&(client, server)).copied();
+        if let Some((library, _, _)) = probed {
+            match e {
+                Event::Transaction(t) if plain => t.source = Some(library.to_owned()),
+                Event::Connection(c) if !plain => {
+                    if c.tls
+                        .as_ref()
+                        .is_some_and(|t| t.decryption == model::Decryption::NoKeys)
+                    {
+                        self.stats.probed_no_keys += 1;
+                    }
+                    // The real connection closed: close its plaintext twin (after this
+                    // packet, see `record`).
+                    self.closed_pairs.push((client, server));
+                }
+                _ => {}
+            }
+        }
+        let socket = self
             .tuples
             .get(&(client, server))
-            .and_then(|cookie| self.sockets.get_mut(cookie))
+            .and_then(|cookie| self.sockets.get_mut(cookie));
+        let Some(pid) = socket
+            .as_ref()
+            .map(|s| s.pid)
+            .or(probed.map(|(_, pid, _)| pid))
         else {
             return;
         };
-        let process = self.processes.get(&socket.pid).map(|p| (**p).clone());
-        let lost = socket.drops + socket.truncated;
+        let process = self.processes.get(&pid).map(|p| (**p).clone());
         match e {
             Event::Transaction(t) => {
-                *self.per_process.entry(socket.pid).or_default() += 1;
+                *self.per_process.entry(pid).or_default() += 1;
                 t.process = process;
-                if lost > socket.reported_loss {
-                    t.incomplete.push(Incomplete {
-                        reason: IncompleteReason::CaptureLoss,
-                        detail: format!(
-                            "the live capture lost packets of this connection: {} dropped (ring buffer full), {} cut to headers (fairness) so far",
-                            socket.drops, socket.truncated
-                        ),
-                    });
-                    socket.reported_loss = lost;
+                // Packet loss does not touch what the library handed over.
+                if let (false, Some(socket)) = (plain, socket) {
+                    let lost = socket.drops + socket.truncated;
+                    if lost > socket.reported_loss {
+                        t.incomplete.push(Incomplete {
+                            reason: IncompleteReason::CaptureLoss,
+                            detail: format!(
+                                "the live capture lost packets of this connection: {} dropped (ring buffer full), {} cut to headers (fairness) so far",
+                                socket.drops, socket.truncated
+                            ),
+                        });
+                        socket.reported_loss = lost;
+                    }
                 }
             }
             Event::Connection(c) => c.process = process,
             Event::Dns(_) => {}
         }
+    }
+
+    /// Processes seen for the first time since the last call, with their labels.
+    fn take_new_processes(&mut self) -> Vec<(u32, String)> {
+        std::mem::take(&mut self.new_processes)
+    }
+
+    /// Processes active in the last 10 s (at most 64, most recent first), for rescans.
+    fn recent_processes(&self, now: Instant) -> Vec<(u32, String)> {
+        let mut recent: Vec<(&u32, &Instant)> = self
+            .active
+            .iter()
+            .filter(|(_, t)| now.duration_since(**t) < Duration::from_secs(10))
+            .collect();
+        recent.sort_by(|a, b| b.1.cmp(a.1));
+        recent
+            .into_iter()
+            .take(64)
+            .filter_map(|(pid, _)| self.processes.get(pid).map(|p| (*pid, p.label())))
+            .collect()
+    }
+
+    /// `comm[pid]` of every process seen.
+    fn labels(&self) -> HashMap<u32, String> {
+        self.processes
+            .iter()
+            .map(|(pid, p)| (*pid, p.label()))
+            .collect()
     }
 
     /// Forgets sockets idle for [`SOCKET_IDLE`].
@@ -762,7 +934,10 @@ impl Attribution {
             } else {
                 format!("; requests by process: {}", names.join(", "))
             }
-        )
+        ) + &match self.plaintext.connections() {
+            0 => String::new(),
+            n => format!("; {n} TLS connection(s) read through library probes"),
+        }
     }
 }
 

@@ -25,19 +25,61 @@
 // full the packet is dropped and counted, per socket and in total. TCP facts (retransmits,
 // resets) are counted per socket from tcp tracepoints and sent with the close event.
 //
+// Plaintext from TLS libraries (attach mode, no keys): uprobes on SSL_write/SSL_read (and the
+// _ex forms) of OpenSSL/BoringSSL and on gnutls_record_send/recv remember the buffer of a call
+// made by a traced thread; the socket syscall the library makes on the same thread during
+// the call (tp_btf/sys_enter) gives its fd and socket cookie; the return probe copies the
+// bytes transferred
+// with their position in that direction of the library connection's stream, so a lost
+// record shows as a gap.
+//
 // Rebuild the committed object with scripts/build-bpf.sh (CI fails when it is stale).
 
 #include <stddef.h>
 #include <linux/bpf.h>
+#include <linux/ptrace.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 // Kernel types, only the fields read; CO-RE relocates them against the running kernel.
+struct files_struct;
 struct task_struct {
 	int pid;
 	int tgid;
+	struct files_struct *files;
+} __attribute__((preserve_access_index));
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+} __attribute__((preserve_access_index));
+
+struct files_struct {
+	struct fdtable *fdt;
+} __attribute__((preserve_access_index));
+
+struct file {
+	void *private_data;
+} __attribute__((preserve_access_index));
+
+struct socket {
+	struct sock *sk;
+} __attribute__((preserve_access_index));
+
+typedef struct {
+	long long counter;
+} atomic64_t;
+
+struct sock_common {
+	atomic64_t skc_cookie;
+} __attribute__((preserve_access_index));
+
+struct sock {
+	struct sock_common __sk_common;
 } __attribute__((preserve_access_index));
 
 #define TCP_ESTABLISHED 1
@@ -48,6 +90,7 @@ struct task_struct {
 #define EV_PACKET 1
 #define EV_OWNER 2
 #define EV_CLOSE 3
+#define EV_PLAIN 4
 
 #define DIR_EGRESS 0
 #define DIR_INGRESS 1
@@ -58,6 +101,7 @@ struct task_struct {
 #define SOCK_LISTENER 1
 
 #define MAX_SNAP 65536
+#define MAX_PLAIN 65536
 #define HEADERS_ONLY 128
 #define MAX_NEST 4
 #define MAX_PORTS 8
@@ -77,6 +121,11 @@ enum counter {
 	C_OWNER_LOST,
 	C_CLOSE_LOST,
 	C_NESTED,
+	C_PLAIN,
+	C_PLAIN_BYTES,
+	C_PLAIN_LOST,
+	C_PLAIN_LOST_BYTES,
+	C_PLAIN_TRUNC_BYTES,
 	C_MAX,
 };
 
@@ -141,6 +190,63 @@ struct close_event {
 	__u32 truncated;
 	__u32 _pad2;
 };
+
+// Library calls: what a return probe needs from its entry probe.
+struct tls_call {
+	__u64 conn;    // SSL * or gnutls_session_t
+	__u64 buf;     // the caller's buffer
+	__u64 out_len; // SSL_*_ex: where the library writes the byte count (0 otherwise)
+	__u64 cookie;  // that socket's cookie (0 when unknown)
+	__s32 fd;      // socket fd of a syscall made during the call, -1 until one is seen
+	__u8 dir;      // 0 written by the process, 1 read
+	__u8 lib;      // 1 OpenSSL/BoringSSL, 2 GnuTLS
+	__u8 _pad[2];
+};
+
+struct pos_key {
+	__u64 conn;
+	__u32 dir;
+	__u32 pid;
+};
+
+struct plain_event {
+	__u8 kind;
+	__u8 dir;
+	__u8 lib;
+	__u8 flags; // 1: data cut to MAX_PLAIN
+	__u32 pid;
+	__u64 ts;
+	__u64 conn;
+	__u64 pos;
+	__u32 len;
+	__u32 caplen;
+	__s32 fd;
+	__u32 tid;
+	__u64 cookie;
+	__u8 data[MAX_PLAIN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct pos_key);
+	__type(value, __u64);
+} tls_pos SEC(".maps");
+
+// One plaintext buffer per CPU and nesting level, like `scratch`.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MAX_NEST);
+	__type(key, __u32);
+	__type(value, struct plain_event);
+} plain_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -530,4 +636,155 @@ int skb_ingress(struct __sk_buff *skb)
 {
 	capture(skb, DIR_INGRESS);
 	return 1;
+}
+
+static __always_inline int tls_enter(struct pt_regs *ctx, __u8 lib, __u8 dir, int ex)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!is_traced(id >> 32))
+		return 0;
+	struct tls_call call = {};
+	call.conn = PT_REGS_PARM1(ctx);
+	call.buf = PT_REGS_PARM2(ctx);
+	call.out_len = ex ? PT_REGS_PARM4(ctx) : 0;
+	call.fd = -1;
+	call.dir = dir;
+	call.lib = lib;
+	bpf_map_update_elem(&tls_calls, &id, &call, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int tls_leave(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!call)
+		return 0;
+	long ret = PT_REGS_RC(ctx);
+	__u64 n = 0;
+	if (call->out_len) {
+		if (ret == 1)
+			bpf_probe_read_user(&n, sizeof(n), (void *)call->out_len);
+	} else if (ret > 0) {
+		n = ret;
+	}
+	if (n == 0 || n > (1ULL << 31))
+		goto done;
+
+	struct pos_key key = {.conn = call->conn, .dir = call->dir, .pid = id >> 32};
+	__u64 pos = 0;
+	__u64 *known = bpf_map_lookup_elem(&tls_pos, &key);
+	if (known)
+		pos = *known;
+	__u64 next = pos + n;
+	bpf_map_update_elem(&tls_pos, &key, &next, BPF_ANY);
+
+	__u32 zero = 0;
+	__u32 *level = bpf_map_lookup_elem(&nesting, &zero);
+	if (!level)
+		goto done;
+	__u32 depth = __sync_fetch_and_add(level, 1);
+	if (depth >= MAX_NEST) {
+		count(C_NESTED, 1);
+		goto out;
+	}
+	__u32 slot = bpf_get_smp_processor_id() * MAX_NEST + depth;
+	struct plain_event *e = bpf_map_lookup_elem(&plain_scratch, &slot);
+	if (!e)
+		goto out;
+	__u32 cap = n;
+	e->flags = 0;
+	if (n > MAX_PLAIN) {
+		cap = MAX_PLAIN;
+		e->flags = 1;
+		count(C_PLAIN_TRUNC_BYTES, n - MAX_PLAIN);
+	}
+	e->kind = EV_PLAIN;
+	e->dir = call->dir;
+	e->lib = call->lib;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->ts = bpf_ktime_get_ns();
+	e->conn = call->conn;
+	e->pos = pos;
+	e->len = n;
+	e->fd = call->fd;
+	e->cookie = call->cookie;
+	if (cap == 0 || cap > MAX_PLAIN)
+		goto out;
+	if (bpf_probe_read_user(e->data, cap, (void *)call->buf) != 0)
+		goto out;
+	e->caplen = cap;
+	count(C_PLAIN, 1);
+	count(C_PLAIN_BYTES, n);
+	if (bpf_ringbuf_output(&events, e, offsetof(struct plain_event, data) + cap, 0) != 0) {
+		count(C_PLAIN_LOST, 1);
+		count(C_PLAIN_LOST_BYTES, n);
+	}
+out:
+	__sync_fetch_and_add(level, -1);
+done:
+	bpf_map_delete_elem(&tls_calls, &id);
+	return 0;
+}
+
+SEC("uprobe/ssl_write")
+int ssl_write(struct pt_regs *ctx) { return tls_enter(ctx, 1, 0, 0); }
+SEC("uprobe/ssl_write_ex")
+int ssl_write_ex(struct pt_regs *ctx) { return tls_enter(ctx, 1, 0, 1); }
+SEC("uprobe/ssl_read")
+int ssl_read(struct pt_regs *ctx) { return tls_enter(ctx, 1, 1, 0); }
+SEC("uprobe/ssl_read_ex")
+int ssl_read_ex(struct pt_regs *ctx) { return tls_enter(ctx, 1, 1, 1); }
+SEC("uprobe/gnutls_send")
+int gnutls_send(struct pt_regs *ctx) { return tls_enter(ctx, 2, 0, 0); }
+SEC("uprobe/gnutls_recv")
+int gnutls_recv(struct pt_regs *ctx) { return tls_enter(ctx, 2, 1, 0); }
+SEC("uretprobe/tls_return")
+int tls_return(struct pt_regs *ctx) { return tls_leave(ctx); }
+
+// x86-64 syscall numbers whose first argument is the socket fd a TLS library uses.
+#define NR_READ 0
+#define NR_WRITE 1
+#define NR_READV 19
+#define NR_WRITEV 20
+#define NR_SENDTO 44
+#define NR_RECVFROM 45
+#define NR_SENDMSG 46
+#define NR_RECVMSG 47
+
+SEC("tp_btf/sys_enter")
+int sys_enter(__u64 *ctx)
+{
+	long nr = (long)ctx[1];
+	if (nr != NR_READ && nr != NR_WRITE && nr != NR_READV && nr != NR_WRITEV &&
+	    nr != NR_SENDTO && nr != NR_RECVFROM && nr != NR_SENDMSG && nr != NR_RECVMSG)
+		return 0;
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!call || call->fd >= 0)
+		return 0;
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	unsigned long fd = 0;
+	bpf_probe_read_kernel(&fd, sizeof(fd), &regs->rdi);
+	call->fd = (__s32)fd;
+	// The socket behind the fd, by its cookie (generated by the packet programs, which ask
+	// for every socket's): user space knows its addresses from its packets, and a new
+	// cookie behind the same library object means a new connection.
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = 0;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return 0;
+	struct socket *sock = BPF_CORE_READ(file, private_data);
+	if (!sock)
+		return 0;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (sk)
+		call->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	return 0;
 }

@@ -13,7 +13,8 @@
 use crate::preflight::{self, LiveError};
 use aya::maps::{Array, HashMap, MapData, PerCpuArray, RingBuf};
 use aya::programs::{
-    BtfTracePoint, CgroupAttachMode, CgroupSkb, CgroupSkbAttachType, CgroupSock, ProgramError,
+    uprobe::UProbeScope, BtfTracePoint, CgroupAttachMode, CgroupSkb, CgroupSkbAttachType,
+    CgroupSock, ProgramError, UProbe,
 };
 use aya::{Ebpf, EbpfLoader, Pod};
 use std::fs::File;
@@ -72,6 +73,16 @@ pub struct Counters {
     pub close_lost: u64,
     /// Packets skipped because programs nested deeper than the scratch buffers allow.
     pub nested: u64,
+    /// TLS library calls whose plaintext was copied.
+    pub plain: u64,
+    /// Their bytes.
+    pub plain_bytes: u64,
+    /// Plaintext records lost to a full ring buffer.
+    pub plain_lost: u64,
+    /// Their bytes.
+    pub plain_lost_bytes: u64,
+    /// Plaintext bytes beyond the 64 KiB copied per call.
+    pub plain_truncated_bytes: u64,
 }
 
 /// What to capture.
@@ -85,6 +96,54 @@ pub struct Options {
     pub ports: Vec<u16>,
     /// Ring buffer size in bytes (a power of two, at least one page).
     pub ring_bytes: u32,
+    /// Load the TLS library probes ([`Probes::probe_library`] attaches them per library).
+    pub tls_probes: bool,
+}
+
+/// A TLS library httpscope can read plaintext from, with the functions it probes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsLibrary {
+    /// OpenSSL 1.1/3.x and BoringSSL: `SSL_write`, `SSL_read` and their `_ex` forms.
+    OpenSsl,
+    /// GnuTLS: `gnutls_record_send`, `gnutls_record_recv`.
+    GnuTls,
+}
+
+impl TlsLibrary {
+    /// The library a mapped file is, by its name (`libssl.so.3`, `libgnutls.so.30`, ...).
+    pub fn from_file_name(name: &str) -> Option<TlsLibrary> {
+        if name.starts_with("libssl.so") || name.starts_with("libboringssl") {
+            Some(TlsLibrary::OpenSsl)
+        } else if name.starts_with("libgnutls.so") {
+            Some(TlsLibrary::GnuTls)
+        } else {
+            None
+        }
+    }
+
+    /// (symbol, entry program) pairs; every one also gets the shared return probe.
+    fn functions(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            TlsLibrary::OpenSsl => &[
+                ("SSL_write", "ssl_write"),
+                ("SSL_write_ex", "ssl_write_ex"),
+                ("SSL_read", "ssl_read"),
+                ("SSL_read_ex", "ssl_read_ex"),
+            ],
+            TlsLibrary::GnuTls => &[
+                ("gnutls_record_send", "gnutls_send"),
+                ("gnutls_record_recv", "gnutls_recv"),
+            ],
+        }
+    }
+
+    /// The library's name for people.
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsLibrary::OpenSsl => "OpenSSL",
+            TlsLibrary::GnuTls => "GnuTLS",
+        }
+    }
 }
 
 /// The loaded and attached programs and the maps user space talks to.
@@ -131,6 +190,7 @@ impl Probes {
             .btf(Some(&btf))
             .map_max_entries("events", opts.ring_bytes)
             .map_max_entries("scratch", scratch)
+            .map_max_entries("plain_scratch", scratch)
             .load(OBJECT)
             .map_err(|e| LiveError::Load(format!("{e:#}")))?;
 
@@ -166,6 +226,22 @@ impl Probes {
                 (Ok(()), _) => {}
                 (Err(e), None) => return Err(e),
                 (Err(e), Some(lost)) => warnings.push(format!("{e}; going on without it: {lost}")),
+            }
+        }
+        if opts.tls_probes {
+            let p: &mut BtfTracePoint = program(&mut ebpf, "sys_enter")?;
+            p.load("sys_enter", &btf)
+                .and_then(|()| p.attach().map(drop))
+                .map_err(|e| hook_error("tp_btf/sys_enter", e))?;
+            for (_, prog) in TlsLibrary::OpenSsl
+                .functions()
+                .iter()
+                .chain(TlsLibrary::GnuTls.functions())
+                .chain(&[("", "tls_return")])
+            {
+                let p: &mut UProbe = program(&mut ebpf, prog)?;
+                p.load()
+                    .map_err(|e| hook_error(&format!("uprobe {prog}"), e))?;
             }
         }
         let cg = File::open(&cgroup).map_err(|e| {
@@ -207,6 +283,46 @@ impl Probes {
         self.traced
             .insert(pid, 1, 0)
             .map_err(|e| LiveError::Kernel(format!("cannot trace pid {pid}: {e}")))
+    }
+
+    /// Attaches the TLS library probes to the library file at `path` (for a process in
+    /// another mount namespace, `/proc/PID/root/...`). Returns the functions probed; fails
+    /// with the reason when none could be (symbols missing, stripped, or refused).
+    pub fn probe_library(
+        &mut self,
+        path: &std::path::Path,
+        library: TlsLibrary,
+    ) -> Result<Vec<&'static str>, LiveError> {
+        let mut probed = Vec::new();
+        let mut errors = Vec::new();
+        for &(symbol, prog) in library.functions() {
+            let entry: Result<(), LiveError> =
+                program::<UProbe>(&mut self._ebpf, prog).and_then(|p| {
+                    p.attach(symbol, path, UProbeScope::AllProcesses)
+                        .map(drop)
+                        .map_err(|e| hook_error(&format!("uprobe {symbol}"), e))
+                });
+            let attached = entry.and_then(|()| {
+                program::<UProbe>(&mut self._ebpf, "tls_return").and_then(|p| {
+                    p.attach(symbol, path, UProbeScope::AllProcesses)
+                        .map(drop)
+                        .map_err(|e| hook_error(&format!("uretprobe {symbol}"), e))
+                })
+            });
+            match attached {
+                Ok(()) => probed.push(symbol),
+                Err(e) => errors.push(format!("{symbol}: {e}")),
+            }
+        }
+        if probed.is_empty() {
+            return Err(LiveError::Option(format!(
+                "no {} function of {} could be probed ({})",
+                library.name(),
+                path.display(),
+                errors.join("; ")
+            )));
+        }
+        Ok(probed)
     }
 
     /// Stops tracing a process (its descendants started meanwhile stay traced).
@@ -271,6 +387,11 @@ impl Probes {
             owner_lost: get(9),
             close_lost: get(10),
             nested: get(11),
+            plain: get(12),
+            plain_bytes: get(13),
+            plain_lost: get(14),
+            plain_lost_bytes: get(15),
+            plain_truncated_bytes: get(16),
         }
     }
 }

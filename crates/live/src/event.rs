@@ -1,6 +1,7 @@
 //! The records the BPF programs write into the ring buffer, decoded without copying.
 //!
-//! Layouts mirror `struct packet_event`, `struct owner_event` and `struct close_event` in
+//! Layouts mirror `struct packet_event`, `struct owner_event`, `struct close_event` and
+//! `struct plain_event` in
 //! `bpf/httpscope.bpf.c` (little-endian, natural alignment). Every record starts with a kind
 //! byte; a record that is shorter than its kind needs, or names an unknown kind, is an error
 //! the caller counts (it never panics).
@@ -10,11 +11,14 @@ use thiserror::Error;
 const EV_PACKET: u8 = 1;
 const EV_OWNER: u8 = 2;
 const EV_CLOSE: u8 = 3;
+const EV_PLAIN: u8 = 4;
 
 /// Bytes before a packet's data.
 pub const PACKET_HEADER: usize = 40;
 const OWNER_LEN: usize = 40;
 const CLOSE_LEN: usize = 64;
+/// Bytes before a plaintext record's data.
+pub const PLAIN_HEADER: usize = 56;
 
 /// Which way a packet went, seen from the traced host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +106,35 @@ impl Closed {
     }
 }
 
+/// Bytes a traced thread passed to or got from a TLS library call (`SSL_write`,
+/// `gnutls_record_recv`, ...): the connection's plaintext, without keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Plain<'a> {
+    /// When the call returned (CLOCK_MONOTONIC ns).
+    pub monotonic_ns: u64,
+    /// The calling process and thread.
+    pub pid: u32,
+    /// The calling thread.
+    pub tid: u32,
+    /// Written by the process (`Egress`) or read (`Ingress`).
+    pub direction: Direction,
+    /// 1 OpenSSL/BoringSSL, 2 GnuTLS.
+    pub library: u8,
+    /// The library's connection object (`SSL *`, `gnutls_session_t`): with `pid`, the
+    /// stream's identity.
+    pub conn: u64,
+    /// Position of `data[0]` in this direction of the stream.
+    pub position: u64,
+    /// Bytes the call transferred (`data` may hold fewer).
+    pub len: u32,
+    /// The socket fd the library used during the call, when one was seen.
+    pub fd: Option<u32>,
+    /// That socket's cookie, when the kernel had given it one.
+    pub cookie: Option<u64>,
+    /// The bytes.
+    pub data: &'a [u8],
+}
+
 /// One ring buffer record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Record<'a> {
@@ -111,6 +144,8 @@ pub enum Record<'a> {
     Owner(Owner),
     /// A socket closed.
     Closed(Closed),
+    /// Plaintext from a TLS library call.
+    Plain(Plain<'a>),
 }
 
 /// A record that does not match the layouts this build knows.
@@ -215,14 +250,47 @@ pub fn parse(b: &[u8]) -> Result<Record<'_>, RecordError> {
                 truncated: u32_at(b, 56),
             }))
         }
+        EV_PLAIN => {
+            let short = RecordError::Short {
+                kind: "plaintext",
+                len: b.len(),
+            };
+            if b.len() < PLAIN_HEADER {
+                return Err(short);
+            }
+            let caplen = u32_at(b, 36) as usize;
+            let data = b
+                .get(PLAIN_HEADER..PLAIN_HEADER.saturating_add(caplen))
+                .ok_or(short)?;
+            let fd = u32_at(b, 40);
+            Ok(Record::Plain(Plain {
+                direction: if b[1] == 0 {
+                    Direction::Egress
+                } else {
+                    Direction::Ingress
+                },
+                library: b[2],
+                pid: u32_at(b, 4),
+                monotonic_ns: u64_at(b, 8),
+                conn: u64_at(b, 16),
+                position: u64_at(b, 24),
+                len: u32_at(b, 32),
+                fd: (fd != u32::MAX).then_some(fd),
+                tid: u32_at(b, 44),
+                cookie: Some(u64_at(b, 48)).filter(|&c| c != 0),
+                data,
+            }))
+        }
         other => Err(RecordError::UnknownKind(other)),
     }
 }
 
 /// Runs the decoder over arbitrary bytes (the fuzz target's body).
 pub fn fuzz(data: &[u8]) {
-    if let Ok(Record::Packet(p)) = parse(data) {
-        assert!(p.data.len() + PACKET_HEADER <= data.len());
+    match parse(data) {
+        Ok(Record::Packet(p)) => assert!(p.data.len() + PACKET_HEADER <= data.len()),
+        Ok(Record::Plain(p)) => assert!(p.data.len() + PLAIN_HEADER <= data.len()),
+        _ => {}
     }
 }
 
@@ -308,6 +376,37 @@ mod tests {
             (2, 1, 4)
         );
         assert!(matches!(parse(&c[..40]), Err(RecordError::Short { .. })));
+    }
+
+    #[test]
+    fn plaintext() {
+        let mut b = vec![4, 1, 1, 0, 7, 0, 0, 0];
+        for v in [99u64, 0xdead_beef, 1000] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        for v in [4u32, 4, 5, 8] {
+            b.extend_from_slice(&v.to_le_bytes());
+        }
+        b.extend_from_slice(&77u64.to_le_bytes());
+        b.extend_from_slice(b"HTTP");
+        let Ok(Record::Plain(p)) = parse(&b) else {
+            panic!("not plaintext")
+        };
+        assert_eq!(
+            (p.pid, p.tid, p.conn, p.position),
+            (7, 8, 0xdead_beef, 1000)
+        );
+        assert_eq!(
+            (p.direction, p.library, p.fd),
+            (Direction::Ingress, 1, Some(5))
+        );
+        assert_eq!(p.data, b"HTTP");
+        b[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+        let Ok(Record::Plain(p)) = parse(&b) else {
+            panic!("not plaintext")
+        };
+        assert_eq!(p.fd, None);
+        assert!(matches!(parse(&b[..58]), Err(RecordError::Short { .. })));
     }
 
     #[test]

@@ -140,6 +140,95 @@ pub fn listening_ports(pid: u32) -> Vec<u16> {
     ports
 }
 
+/// The TLS libraries a process maps, from the text of `/proc/PID/maps`: each file once, with
+/// what it is.
+pub fn parse_tls_libraries(maps: &str) -> Vec<(String, crate::TlsLibrary)> {
+    let mut found: Vec<(String, crate::TlsLibrary)> = Vec::new();
+    for line in maps.lines() {
+        // address perms offset dev inode path
+        let Some(path) = line.split_whitespace().nth(5) else {
+            continue;
+        };
+        let name = path.rsplit('/').next().unwrap_or(path);
+        if let Some(lib) = crate::TlsLibrary::from_file_name(name) {
+            if !found.iter().any(|(p, _)| p == path) {
+                found.push((path.to_owned(), lib));
+            }
+        }
+    }
+    found
+}
+
+/// The TLS libraries `pid` maps, with the path to reach each from this mount namespace
+/// (`/proc/PID/root/...`, so that containers' libraries are found too).
+pub fn tls_libraries(pid: u32) -> Vec<(std::path::PathBuf, crate::TlsLibrary)> {
+    let maps = fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    parse_tls_libraries(&maps)
+        .into_iter()
+        .map(|(path, lib)| (format!("/proc/{pid}/root{path}").into(), lib))
+        .collect()
+}
+
+/// An address of `/proc/net/tcp` (`0100007F:1F90`) or `tcp6` (32 hex digits, four
+/// little-endian words), as a socket address.
+fn parse_proc_addr(text: &str) -> Option<std::net::SocketAddr> {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let (ip, port) = text.split_once(':')?;
+    let port = u16::from_str_radix(port, 16).ok()?;
+    let ip = match ip.len() {
+        8 => IpAddr::V4(Ipv4Addr::from(
+            u32::from_str_radix(ip, 16).ok()?.swap_bytes(),
+        )),
+        32 => {
+            let mut bytes = [0u8; 16];
+            for (i, chunk) in bytes.chunks_mut(4).enumerate() {
+                let word = u32::from_str_radix(ip.get(i * 8..i * 8 + 8)?, 16).ok()?;
+                chunk.copy_from_slice(&word.to_le_bytes());
+            }
+            IpAddr::V6(Ipv6Addr::from(bytes))
+        }
+        _ => return None,
+    };
+    Some(std::net::SocketAddr::new(ip, port))
+}
+
+/// (local, remote) of the socket with `inode`, from the text of `/proc/PID/net/tcp[6]`.
+pub fn parse_socket(
+    text: &str,
+    inode: u64,
+) -> Option<(std::net::SocketAddr, std::net::SocketAddr)> {
+    text.lines().skip(1).find_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 10 || f[9].parse::<u64>().ok()? != inode {
+            return None;
+        }
+        Some((parse_proc_addr(f[1])?, parse_proc_addr(f[2])?))
+    })
+}
+
+/// The inode of the socket `fd` of `pid` (which changes when the fd number is reused for
+/// another socket), while it is open.
+pub fn socket_inode(pid: u32, fd: u32) -> Option<u64> {
+    let target = fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
+    target
+        .to_str()?
+        .strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
+/// (local, remote) addresses of the TCP socket with `inode` in `pid`'s network namespace.
+pub fn socket_addresses(
+    pid: u32,
+    inode: u64,
+) -> Option<(std::net::SocketAddr, std::net::SocketAddr)> {
+    ["tcp", "tcp6"].iter().find_map(|file| {
+        let text = fs::read_to_string(format!("/proc/{pid}/net/{file}")).ok()?;
+        parse_socket(&text, inode)
+    })
+}
+
 /// Whether a process exists (and is not a zombie).
 pub fn alive(pid: u32) -> bool {
     fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
@@ -184,6 +273,43 @@ mod tests {
         );
         assert_eq!(parse_cgroup("0::\n"), None);
         assert_eq!(parse_cgroup("3:cpu:/\n"), None);
+    }
+
+    #[test]
+    fn tls_libraries_in_maps() {
+        let maps = "7f00-7f10 r--p 00000000 fe:01 1234 /usr/lib/x86_64-linux-gnu/libssl.so.3\n7f10-7f20 r-xp 00010000 fe:01 1234 /usr/lib/x86_64-linux-gnu/libssl.so.3\n7f20-7f30 r-xp 00000000 fe:01 99 /usr/lib/x86_64-linux-gnu/libgnutls.so.30.34.3\n7f30-7f40 rw-p 00000000 00:00 0 \n7f40-7f50 r-xp 00000000 fe:01 5 /usr/lib/libsslx.so\n";
+        let libs = parse_tls_libraries(maps);
+        assert_eq!(
+            libs,
+            vec![
+                (
+                    "/usr/lib/x86_64-linux-gnu/libssl.so.3".to_owned(),
+                    crate::TlsLibrary::OpenSsl
+                ),
+                (
+                    "/usr/lib/x86_64-linux-gnu/libgnutls.so.30.34.3".to_owned(),
+                    crate::TlsLibrary::GnuTls
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn socket_tables() {
+        let v4 = "  sl  local_address rem_address   st\n   0: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 4243 1\n";
+        assert_eq!(
+            parse_socket(v4, 4243),
+            Some((
+                "127.0.0.1:40960".parse().unwrap(),
+                "127.0.0.1:8080".parse().unwrap()
+            ))
+        );
+        assert_eq!(parse_socket(v4, 1), None);
+        let v6 = "  sl  local_address rem_address st\n   0: 00000000000000000000000001000000:A000 00000000000000000000000001000000:01BB 01 00000000:00000000 00:00000000 00000000 0 0 77 1\n";
+        assert_eq!(
+            parse_socket(v6, 77),
+            Some(("[::1]:40960".parse().unwrap(), "[::1]:443".parse().unwrap()))
+        );
     }
 
     #[test]

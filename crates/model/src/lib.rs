@@ -397,6 +397,11 @@ pub struct Transaction {
     /// or a pcapng written by one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<Process>,
+    /// Where the content came from when it was not read from captured packets: the TLS
+    /// library whose calls were probed (`OpenSSL probe (libssl.so.3)`, ...). `None` for
+    /// content read from packets (in clear, or decrypted with keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A process that sent or received traffic, as seen when its socket was first attributed.

@@ -245,6 +245,7 @@ pub(crate) mod fixtures {
             findings: Vec::new(),
             incomplete: vec![],
             process: None,
+            source: None,
         }
     }
 

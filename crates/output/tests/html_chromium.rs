@@ -276,6 +276,7 @@ fn transaction(
             vec![]
         },
         process: None,
+        source: None,
     }
 }
 

@@ -465,6 +465,7 @@ pub(crate) mod tests {
             grpc: None,
             incomplete: vec![],
             process: None,
+            source: None,
         }
     }
 

@@ -1,0 +1,307 @@
+//! `record --tls-probes`: HTTPS without keys, from the TLS libraries of the traced processes.
+//!
+//! [`Libraries`] finds the TLS libraries (OpenSSL/BoringSSL `libssl`, GnuTLS) that the system
+//! provides and that each traced process maps (`/proc/PID/maps`, reached through
+//! `/proc/PID/root` so that containers' copies are found), attaches the probes once per
+//! library file, and remembers for the report which were probed, which failed and why, and
+//! which processes used which — never a silent fallback. [`Plaintext`] turns the probes'
+//! records into packets for the pipeline's plaintext engine: it finds each library
+//! connection's socket from the fd the library used (`/proc/PID/fd` and `/proc/PID/net/tcp`;
+//! a new socket behind the same library object starts a new connection),
+//! decides who is the client (the process, unless it listens on the local port), and
+//! remembers which address pairs were read that way, so that their transactions say so and
+//! their still-encrypted packets are not reported as missing keys.
+
+use live::event::Plain;
+use live::plain::{Endpoint, Streams};
+use live::{Probes, TlsLibrary};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+/// Where distributions put the shared TLS libraries; probed at start so that a process is
+/// covered from its first TLS call even before httpscope reads its maps.
+const SYSTEM_LIBRARIES: [&str; 8] = [
+    "/usr/lib/x86_64-linux-gnu/libssl.so.3",
+    "/usr/lib/x86_64-linux-gnu/libssl.so.1.1",
+    "/usr/lib/x86_64-linux-gnu/libgnutls.so.30",
+    "/usr/lib64/libssl.so.3",
+    "/usr/lib64/libssl.so.1.1",
+    "/usr/lib64/libgnutls.so.30",
+    "/usr/lib/libssl.so.3",
+    "/usr/lib/libgnutls.so.30",
+];
+
+/// What happened to one library file.
+#[derive(Debug)]
+struct Library {
+    path: String,
+    kind: TlsLibrary,
+    outcome: Result<Vec<&'static str>, String>,
+    users: BTreeMap<u32, String>,
+}
+
+/// Library files probed (by device and inode), and who uses them.
+#[derive(Default)]
+pub struct Libraries {
+    files: HashMap<(u64, u64), Library>,
+    /// Processes whose maps were read, and whether they map any TLS library.
+    scanned: HashMap<u32, bool>,
+}
+
+impl Libraries {
+    /// Probes the system's shared TLS libraries.
+    pub fn attach_system(&mut self, probes: &mut Probes) {
+        for path in SYSTEM_LIBRARIES {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            if let Some(kind) = TlsLibrary::from_file_name(name) {
+                if Path::new(path).exists() {
+                    self.attach(probes, Path::new(path), path, kind);
+                }
+            }
+        }
+    }
+
+    /// Reads the maps of `pid` (again: libraries may be loaded later) and probes every TLS
+    /// library it maps that is not probed yet.
+    pub fn scan(&mut self, probes: &mut Probes, pid: u32, label: &str) {
+        let libs = live::process::tls_libraries(pid);
+        let any = !libs.is_empty();
+        for (path, kind) in libs {
+            let shown = path
+                .to_string_lossy()
+                .strip_prefix(&format!("/proc/{pid}/root"))
+                .map(str::to_owned)
+                .unwrap_or_else(|| path.display().to_string());
+            if let Some(key) = self.attach(probes, &path, &shown, kind) {
+                if let Some(lib) = self.files.get_mut(&key) {
+                    lib.users.insert(pid, label.to_owned());
+                }
+            }
+        }
+        let seen = self.scanned.entry(pid).or_insert(false);
+        *seen |= any;
+    }
+
+    /// Attaches the probes to one file unless done already; returns its key.
+    fn attach(
+        &mut self,
+        probes: &mut Probes,
+        path: &Path,
+        shown: &str,
+        kind: TlsLibrary,
+    ) -> Option<(u64, u64)> {
+        let meta = std::fs::metadata(path).ok()?;
+        let key = (meta.dev(), meta.ino());
+        self.files.entry(key).or_insert_with(|| Library {
+            path: shown.to_owned(),
+            kind,
+            outcome: probes.probe_library(path, kind).map_err(|e| e.to_string()),
+            users: BTreeMap::new(),
+        });
+        Some(key)
+    }
+
+    /// The report: each library, probed or not (and why), with the processes that use it;
+    /// and the traced processes that map no TLS library this build can probe.
+    pub fn report(&self, labels: &HashMap<u32, String>) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut libs: Vec<&Library> = self.files.values().collect();
+        libs.sort_by(|a, b| a.path.cmp(&b.path));
+        for lib in libs {
+            let users = if lib.users.is_empty() {
+                "no traced process used it".to_owned()
+            } else {
+                let names: Vec<&str> = lib.users.values().map(String::as_str).collect();
+                format!("used by {}", names.join(", "))
+            };
+            lines.push(match &lib.outcome {
+                Ok(functions) => format!(
+                    "TLS probes on {} ({}: {}), {users}",
+                    lib.path,
+                    lib.kind.name(),
+                    functions.join(", ")
+                ),
+                Err(why) => format!("TLS probes NOT attached to {}: {why}; {users}", lib.path),
+            });
+        }
+        let mut bare: Vec<String> = self
+            .scanned
+            .iter()
+            .filter(|(_, any)| !**any)
+            .filter_map(|(pid, _)| labels.get(pid).cloned())
+            .collect();
+        bare.sort();
+        if !bare.is_empty() {
+            lines.push(format!(
+                "no OpenSSL/BoringSSL/GnuTLS library mapped by {} (a static TLS library, Go's crypto/tls, NSS or another runtime: their HTTPS stays encrypted without keys)",
+                bare.join(", ")
+            ));
+        }
+        lines
+    }
+}
+
+/// The plaintext side of a recording.
+#[derive(Default)]
+pub struct Plaintext {
+    streams: Streams,
+    /// Last socket seen per library connection (a read served from the library's buffer
+    /// makes no syscall): its cookie, else its fd and inode.
+    sockets: HashMap<(u32, u64), SocketId>,
+    /// Address pairs (both orders) read through probes → the library's name, the pid and
+    /// the library object.
+    pub pairs: HashMap<(SocketAddr, SocketAddr), (&'static str, u32, u64)>,
+    /// Chunks whose socket could not be found, and their bytes.
+    pub unresolved: u64,
+    /// Bytes of those chunks.
+    pub unresolved_bytes: u64,
+    /// Listening ports per pid, to tell servers from clients.
+    listening: HashMap<u32, HashSet<u16>>,
+    /// Connections seen through library calls.
+    started: u64,
+}
+
+impl Plaintext {
+    /// Turns one plaintext record into packets (passed to `emit`); counts what cannot be
+    /// placed on a socket. `addresses` gives (local, remote) of a socket cookie seen in
+    /// captured packets; otherwise the socket is looked up in `/proc` by its fd.
+    pub fn record(
+        &mut self,
+        p: &Plain<'_>,
+        addresses: impl Fn(u64) -> Option<(SocketAddr, SocketAddr)>,
+        emit: &mut impl FnMut(&[u8]),
+    ) {
+        let key = (p.pid, p.conn);
+        let id = match (p.cookie, p.fd) {
+            (Some(cookie), _) => Some(SocketId::Cookie(cookie)),
+            (None, Some(fd)) => live::process::socket_inode(p.pid, fd).map(SocketId::Inode),
+            (None, None) => None,
+        };
+        if let Some(id) = id {
+            let before = self.sockets.insert(key, id);
+            if before.is_some_and(|b| b != id) {
+                // The library reused its object for a new connection.
+                self.streams.restart(p.pid, p.conn);
+                self.started += 1;
+            } else if before.is_none() {
+                self.started += 1;
+            }
+        }
+        let endpoint = if self.streams.known(p.pid, p.conn) {
+            None
+        } else {
+            let found = self.sockets.get(&key).and_then(|id| match *id {
+                SocketId::Cookie(cookie) => addresses(cookie),
+                SocketId::Inode(inode) => live::process::socket_addresses(p.pid, inode),
+            });
+            let Some((local, remote)) = found else {
+                self.unresolved += 1;
+                self.unresolved_bytes += u64::from(p.len);
+                return;
+            };
+            let listening = self
+                .listening
+                .entry(p.pid)
+                .or_insert_with(|| live::process::listening_ports(p.pid).into_iter().collect());
+            let library = match p.library {
+                2 => "GnuTLS probe",
+                _ => "OpenSSL probe",
+            };
+            self.pairs.insert((local, remote), (library, p.pid, p.conn));
+            self.pairs.insert((remote, local), (library, p.pid, p.conn));
+            Some(Endpoint {
+                local,
+                remote,
+                local_is_client: !listening.contains(&local.port()),
+            })
+        };
+        if !self.streams.packets(p, endpoint, emit) {
+            self.unresolved += 1;
+            self.unresolved_bytes += u64::from(p.len);
+        }
+    }
+
+    /// The connection between `client` and `server` closed: its synthetic stream is closed
+    /// too (packets through `emit`).
+    pub fn closed(&mut self, client: SocketAddr, server: SocketAddr, emit: &mut impl FnMut(&[u8])) {
+        let Some((_, pid, conn)) = self.pairs.get(&(client, server)).copied() else {
+            return;
+        };
+        if self.streams.endpoint(pid, conn).is_some_and(|e| {
+            (e.local, e.remote) == (client, server) || (e.remote, e.local) == (client, server)
+        }) {
+            self.streams.close(pid, conn, emit);
+        }
+    }
+
+    /// Bytes of library records that came after their connection closed (ignored).
+    pub fn after_close(&self) -> u64 {
+        self.streams.after_close
+    }
+
+    /// Connections seen through library calls.
+    pub fn connections(&self) -> u64 {
+        self.started
+    }
+}
+
+/// How a library connection's socket is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SocketId {
+    /// By the cookie the kernel gave it (its packets carry the same).
+    Cookie(u64),
+    /// By its inode, found from the fd in `/proc`.
+    Inode(u64),
+}
+
+/// A library as a probe attempt leaves it, for the report's tests.
+#[cfg(test)]
+fn fake_library(path: &str, kind: TlsLibrary, ok: bool, users: &[(u32, &str)]) -> Library {
+    Library {
+        path: path.to_owned(),
+        kind,
+        outcome: if ok {
+            Ok(vec!["SSL_write", "SSL_read"])
+        } else {
+            Err("no symbols".to_owned())
+        },
+        users: users.iter().map(|(p, l)| (*p, (*l).to_owned())).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_names_probed_failed_and_bare() {
+        let mut libs = Libraries::default();
+        libs.files.insert(
+            (1, 1),
+            fake_library(
+                "/usr/lib/libssl.so.3",
+                TlsLibrary::OpenSsl,
+                true,
+                &[(7, "curl[7]")],
+            ),
+        );
+        libs.files.insert(
+            (1, 2),
+            fake_library("/opt/libgnutls.so.30", TlsLibrary::GnuTls, false, &[]),
+        );
+        libs.scanned.insert(7, true);
+        libs.scanned.insert(9, false);
+        let labels: HashMap<u32, String> =
+            [(7, "curl[7]".to_owned()), (9, "gobin[9]".to_owned())].into();
+        let r = libs.report(&labels);
+        assert_eq!(r.len(), 3, "{r:?}");
+        assert!(r[0].starts_with("TLS probes NOT attached to /opt/libgnutls.so.30: no symbols"));
+        assert_eq!(
+            r[1],
+            "TLS probes on /usr/lib/libssl.so.3 (OpenSSL: SSL_write, SSL_read), used by curl[7]"
+        );
+        assert!(r[2].contains("gobin[9]"));
+    }
+}
