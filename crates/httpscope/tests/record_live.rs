@@ -538,3 +538,101 @@ fn without_privileges_the_error_says_what_to_do() {
     assert!(err.contains("needs root") && err.contains("sudo"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+#[test]
+fn https_without_keys_from_tls_library_probes() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    for tool in ["wget"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            found,
+            "{tool} is needed by the live tests (.ci/run installs it)"
+        );
+    }
+    let nginx = Nginx::start("probes");
+    let s = nginx.https;
+    let jsonl = nginx.dir.path("out.jsonl");
+    // Three clients on three TLS libraries, none of them logging keys: curl (OpenSSL,
+    // HTTP/2), wget (GnuTLS), python urllib (OpenSSL, HTTP/1.1).
+    let script = format!(
+        "for i in $(seq 1 300); do curl -sk -o /dev/null https://127.0.0.1:{s}/c$i; wget -q --no-check-certificate -O /dev/null https://127.0.0.1:{s}/w$i; python3 -c \"import ssl, urllib.request; c = ssl._create_unverified_context(); urllib.request.urlopen('https://127.0.0.1:{s}/p$i', context=c).read()\"; sleep 0.05; done"
+    );
+    let mut clients = Command::new("sh")
+        .args(["-c", &script])
+        .env_remove("SSLKEYLOGFILE")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = clients.id().to_string();
+    let recorder = Command::new(BIN)
+        .args([
+            "record",
+            "-q",
+            "--jsonl",
+            jsonl.to_str().unwrap(),
+            "-p",
+            &pid,
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(3000));
+    let _ = clients.kill();
+    let _ = clients.wait();
+    let out = recorder.wait_with_output().unwrap();
+    check(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let ts = transactions(&jsonl);
+    let by = |comm: &str| -> Vec<&Value> {
+        ts.iter()
+            .filter(|t| t["process"]["comm"] == comm && t["response"]["status"] == 200)
+            .collect()
+    };
+    for (comm, source, protocol, prefix) in [
+        ("curl", "OpenSSL probe", "HTTP/2", "c"),
+        ("wget", "GnuTLS probe", "HTTP/1.1", "w"),
+        ("python3", "OpenSSL probe", "HTTP/1.1", "p"),
+    ] {
+        let seen = by(comm);
+        assert!(
+            seen.len() >= 3,
+            "{comm}: {} transactions read through probes\n{err}\n{}",
+            seen.len(),
+            summary(&ts).join("\n")
+        );
+        for t in seen {
+            assert_eq!(t["source"], source, "{t}");
+            assert_eq!(t["protocol"], protocol, "{t}");
+            let url = t["url"].as_str().unwrap();
+            let path = url
+                .strip_prefix(&format!("https://127.0.0.1:{s}/{prefix}"))
+                .unwrap_or_else(|| panic!("{comm} fetched {url}"));
+            assert!(path.parse::<u32>().is_ok(), "{url}");
+            assert!(t["incomplete"].as_array().unwrap().is_empty(), "{t}");
+        }
+    }
+    // Each request had its own connection, numbered apart from packet-level ones.
+    assert!(ts.iter().all(|t| t["id"].as_u64().unwrap() > 1 << 32));
+    // The report says which libraries were probed and for whom.
+    assert!(
+        err.lines().any(|l| l.contains("TLS probes on")
+            && l.contains("libssl.so.3 (OpenSSL: SSL_write")
+            && l.contains("python3[")),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.contains("libgnutls.so.30 (GnuTLS") && l.contains("wget[")),
+        "{err}"
+    );
+    assert!(!err.contains("could not be decrypted"), "{err}");
+}
