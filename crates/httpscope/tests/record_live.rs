@@ -3,7 +3,7 @@
 //! loopback, asserting the transactions with their processes, that the traffic of processes
 //! that are not traced is absent, and that the pcapng it writes decrypts in tshark alone.
 //!
-//! These tests need root (CI runs as root) and nginx, curl, python3, openssl and tshark,
+//! These tests need root (CI runs as root) and nginx, curl, wget, python3, openssl and tshark,
 //! which `.ci/run` installs. Without root they say so and do nothing, except under CI where
 //! that is a failure. They run one at a time (a lock), because their timing assertions
 //! (a loop caught while attached) are not meant to compete with each other for two cores.
@@ -30,7 +30,7 @@ fn ready() -> bool {
         eprintln!("skipped: live recording tests need root (euid is {euid})");
         return false;
     }
-    for tool in ["nginx", "curl", "python3", "openssl", "tshark"] {
+    for tool in ["nginx", "curl", "wget", "python3", "openssl", "tshark"] {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .stdout(Stdio::null())
