@@ -545,17 +545,6 @@ fn https_without_keys_from_tls_library_probes() {
     if !ready() {
         return;
     }
-    for tool in ["wget"] {
-        let found = Command::new("sh")
-            .args(["-c", &format!("command -v {tool}")])
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            found,
-            "{tool} is needed by the live tests (.ci/run installs it)"
-        );
-    }
     let nginx = Nginx::start("probes");
     let s = nginx.https;
     let jsonl = nginx.dir.path("out.jsonl");
