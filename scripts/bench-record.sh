@@ -37,7 +37,7 @@
 # tcpdump), on exit and on Ctrl-C. Designed for a small (2-core) machine: wrk, nginx's
 # workers and the capture tool share the cores, so what a capture tool costs in CPU shows
 # up as lost requests/s; other load on the machine makes the figures noisy (the load
-# average is printed at the start).
+# average is printed at the start, and the CPU other processes used during each run).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -176,6 +176,12 @@ CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { # utime+stime of a process, in clock ticks (0 when gone)
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+nginx_ticks() {
+    local p t=0
+    for p in ${NGINX_PIDS//,/ }; do t=$((t + $(cpu_ticks "$p"))); done
+    echo "$t"
+}
 reap() { # reap PID SECONDS: waits for a process we started, at most SECONDS, then kills it
     local p=$1 i
     for ((i = 0; i < $2 * 10; i++)); do
@@ -233,14 +239,22 @@ run_one() {
         sleep 0.3
         ;;
     esac
-    local t0=0 t1=0 s0 s1
+    local t0=0 t1=0 s0 s1 b0 b1 n0 n1
     [[ -n $tool ]] && t0=$(cpu_ticks "$tool")
+    n0=$(nginx_ticks) b0=$(busy_ticks)
     s0=$(date +%s.%N)
-    timeout $((SECS + 30)) wrk -t"$THREADS" "$@" -d"${SECS}s" --latency "http://127.0.0.1:$PORT$path" >"$out.wrk" 2>&1 ||
-        { cat "$out.wrk" >&2; die "wrk failed"; }
+    local TIMEFORMAT='%U %S'
+    { time timeout $((SECS + 30)) wrk -t"$THREADS" "$@" -d"${SECS}s" --latency "http://127.0.0.1:$PORT$path" >"$out.wrk" 2>&1 ||
+        { cat "$out.wrk" >&2; die "wrk failed"; }; } 2>"$out.wrktime"
     s1=$(date +%s.%N)
+    [[ -n $tool ]] && t1=$(cpu_ticks "$tool")
+    n1=$(nginx_ticks) b1=$(busy_ticks)
+    # CPU used by everything else on the machine during the run (other builds, ...): all busy
+    # time minus wrk's, nginx's and the tool's. It makes the figures noisy when not near 0.
+    awk -v busy="$((b1 - b0))" -v ng="$((n1 - n0))" -v tool="$((t1 - t0))" -v hz="$CLK_TCK" \
+        -v a="$s0" -v b="$s1" -v wrk="$(awk '{ print $1 + $2 }' "$out.wrktime")" \
+        'BEGIN { o = 100 * ((busy - ng - tool) / hz - wrk) / (b - a); if (o < 0) o = 0; printf "%.0f\n", o }' >"$out.other"
     if [[ -n $tool ]]; then
-        t1=$(cpu_ticks "$tool")
         awk -v t="$((t1 - t0))" -v hz="$CLK_TCK" -v a="$s0" -v b="$s1" \
             'BEGIN { printf "%.0f\n", 100 * t / hz / (b - a) }' >"$out.cpu"
         # Let the tool catch up with what is still in its buffers, then stop it.
@@ -304,8 +318,9 @@ for case in tiny:/ 4k:/static/4k.txt; do
             mode=${MODES[(r + k) % 3]}
             run_one "$cname-$mode-$r" "$mode" "$path" -c"$CONNS"
             RPS[$cname-$mode-$r]=$(wrk_rps "$WORK/$cname-$mode-$r.wrk")
-            printf '   round %d %-9s %9s requests/s%s\n' "$((r + 1))" "$mode" "${RPS[$cname-$mode-$r]}" \
-                "$([[ -f $WORK/$cname-$mode-$r.cpu ]] && echo ", $mode CPU $(cat "$WORK/$cname-$mode-$r.cpu") % of a core")"
+            printf '   round %d %-9s %9s requests/s; other processes %3s %% of a core%s\n' "$((r + 1))" "$mode" \
+                "${RPS[$cname-$mode-$r]}" "$(cat "$WORK/$cname-$mode-$r.other")" \
+                "$([[ -f $WORK/$cname-$mode-$r.cpu ]] && echo "; $mode CPU $(cat "$WORK/$cname-$mode-$r.cpu") % of a core")"
         done
     done
     declare -A MED=()
@@ -358,6 +373,7 @@ printf '   %-44s %11s %10s %8s  %s\n' "+ httpscope record -p (nginx) -q --jsonl"
     "$(cat "$WORK/rate-httpscope.cpu")" "$HS_TX transactions ($HS_OK complete) of $RATE_REQ requests by wrk; lost: ring full $HS_RING, cut $HS_FAIR, records $HS_LOST; capture_loss on $HS_CAPLOSS, incomplete $HS_INCOMPLETE"
 echo "   httpscope: $HS_LINE"
 hs_warnings rate-httpscope
+echo "   other processes used $(cat "$WORK/rate-baseline.other") % and $(cat "$WORK/rate-httpscope.other") % of a core during these two runs"
 lost_any=$((HS_RING + HS_FAIR + HS_LOST + HS_CAPLOSS))
 missing=$(( ${RATE_REQ:-0} > ${HS_OK:-0} ? ${RATE_REQ:-0} - ${HS_OK:-0} : 0 ))
 if [[ $lost_any -eq 0 && $missing -eq 0 && ${HS_INCOMPLETE} == 0 ]]; then

@@ -248,7 +248,7 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
         }
         if local.plain_after_close > 0 {
             warnings.push(format!(
-                "{} bytes of TLS library plaintext came after their connection had closed and were ignored (typically HTTP/2 GOAWAY frames written while closing)",
+                "{} bytes of TLS library plaintext came after their connection had closed and were ignored (typically what a client writes or reads while closing, such as an HTTP/2 GOAWAY)",
                 local.plain_after_close
             ));
         }

@@ -2,8 +2,8 @@
 //!
 //! [`Libraries`] finds the TLS libraries (OpenSSL/BoringSSL `libssl`, GnuTLS) that the system
 //! provides and that each traced process maps (`/proc/PID/maps`, reached through
-//! `/proc/PID/root` so that containers' copies are found), attaches the probes once per
-//! library file, and remembers for the report which were probed, which failed and why, and
+//! `/proc/PID/root` so that containers' copies are found), and Go executables with
+//! crypto/tls ([`live::golang`]), attaches the probes once per file, and remembers for the report which were probed, which failed and why, and
 //! which processes used which — never a silent fallback. [`Plaintext`] turns the probes'
 //! records into packets for the pipeline's plaintext engine: it finds each library
 //! connection's socket from the fd the library used (`/proc/PID/fd` and `/proc/PID/net/tcp`;
@@ -18,7 +18,7 @@ use live::{Probes, TlsLibrary};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Where distributions put the shared TLS libraries; probed at start so that a process is
 /// covered from its first TLS call even before httpscope reads its maps.
@@ -42,10 +42,21 @@ struct Library {
     users: BTreeMap<u32, String>,
 }
 
+/// What happened to one Go executable.
+#[derive(Debug)]
+struct GoBinary {
+    path: String,
+    /// The Go version and the probes attached, or why not.
+    outcome: Result<(String, usize), String>,
+    users: BTreeMap<u32, String>,
+}
+
 /// Library files probed (by device and inode), and who uses them.
 #[derive(Default)]
 pub struct Libraries {
     files: HashMap<(u64, u64), Library>,
+    /// Go executables (by device and inode); `None` for executables that are not Go.
+    go: HashMap<(u64, u64), Option<GoBinary>>,
     /// Processes whose maps were read, and whether they map any TLS library.
     scanned: HashMap<u32, bool>,
 }
@@ -80,8 +91,43 @@ impl Libraries {
                 }
             }
         }
+        let go = self.scan_go(probes, pid, label);
         let seen = self.scanned.entry(pid).or_insert(false);
-        *seen |= any;
+        *seen |= any || go;
+    }
+
+    /// Probes the executable of `pid` if it is a Go program with crypto/tls; returns whether
+    /// it is a Go program (probed or not, it is reported).
+    fn scan_go(&mut self, probes: &mut Probes, pid: u32, label: &str) -> bool {
+        let exe = PathBuf::from(format!("/proc/{pid}/exe"));
+        let Ok(meta) = std::fs::metadata(&exe) else {
+            return false;
+        };
+        let key = (meta.dev(), meta.ino());
+        let entry = self.go.entry(key).or_insert_with(|| {
+            let shown = std::fs::read_link(&exe)
+                .map_or_else(|_| exe.display().to_string(), |p| p.display().to_string());
+            let outcome = match live::golang::inspect(&exe) {
+                Err(live::golang::GoError::NotGo) => return None,
+                Err(e) => Err(e.to_string()),
+                Ok(go) => probes
+                    .probe_go(&exe, &go)
+                    .map(|n| (go.version.clone(), n))
+                    .map_err(|e| e.to_string()),
+            };
+            Some(GoBinary {
+                path: shown,
+                outcome,
+                users: BTreeMap::new(),
+            })
+        });
+        match entry {
+            Some(binary) => {
+                binary.users.insert(pid, label.to_owned());
+                true
+            }
+            None => false,
+        }
     }
 
     /// Attaches the probes to one file unless done already; returns its key.
@@ -126,6 +172,25 @@ impl Libraries {
                 Err(why) => format!("TLS probes NOT attached to {}: {why}; {users}", lib.path),
             });
         }
+        let mut gos: Vec<&GoBinary> = self.go.values().flatten().collect();
+        gos.sort_by(|a, b| a.path.cmp(&b.path));
+        for go in gos {
+            let users: Vec<&str> = go.users.values().map(String::as_str).collect();
+            lines.push(match &go.outcome {
+                Ok((version, n)) => format!(
+                    "Go crypto/tls probes on {} ({version}: {} and {}, {n} probes), used by {}",
+                    go.path,
+                    live::golang::WRITE,
+                    live::golang::READ,
+                    users.join(", ")
+                ),
+                Err(why) => format!(
+                    "Go crypto/tls NOT probed in {}: {why}; used by {}",
+                    go.path,
+                    users.join(", ")
+                ),
+            });
+        }
         let mut bare: Vec<String> = self
             .scanned
             .iter()
@@ -135,7 +200,7 @@ impl Libraries {
         bare.sort();
         if !bare.is_empty() {
             lines.push(format!(
-                "no OpenSSL/BoringSSL/GnuTLS library mapped by {} (a static TLS library, Go's crypto/tls, NSS or another runtime: their HTTPS stays encrypted without keys)",
+                "no OpenSSL/BoringSSL/GnuTLS library or Go crypto/tls in {} (a static TLS library, NSS or another runtime: their HTTPS stays encrypted without keys)",
                 bare.join(", ")
             ));
         }
@@ -207,6 +272,7 @@ impl Plaintext {
                 .or_insert_with(|| live::process::listening_ports(p.pid).into_iter().collect());
             let library = match p.library {
                 2 => "GnuTLS probe",
+                3 => "Go crypto/tls probe",
                 _ => "OpenSSL probe",
             };
             self.pairs.insert((local, remote), (library, p.pid, p.conn));

@@ -625,3 +625,142 @@ fn https_without_keys_from_tls_library_probes() {
     );
     assert!(!err.contains("could not be decrypted"), "{err}");
 }
+
+/// A Go HTTPS client (crypto/tls, no key log) requesting `BASE/go<i>` every 100 ms.
+const GO_CLIENT: &str = r#"package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+func main() {
+	client := &http.Client{Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
+		DisableKeepAlives: true,
+	}}
+	for i := 0; i < 600; i++ {
+		resp, err := client.Get(fmt.Sprintf("%s/go%d", os.Args[1], i))
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+"#;
+
+/// Builds the Go client (stripped of its symbol table when `strip`) in `dir`.
+fn build_go_client(dir: &Path, strip: bool) -> PathBuf {
+    std::fs::write(dir.join("main.go"), GO_CLIENT).unwrap();
+    std::fs::write(dir.join("go.mod"), "module goclient\n\ngo 1.17\n").unwrap();
+    let out = dir.join(if strip { "goclient-s" } else { "goclient" });
+    let mut cmd = Command::new("go");
+    cmd.current_dir(dir)
+        .env("HOME", dir)
+        .env("GOCACHE", dir.join("cache"))
+        .env("GOPATH", dir.join("gopath"))
+        .env("GOFLAGS", "-mod=mod")
+        .args(["build", "-o"])
+        .arg(&out);
+    if strip {
+        cmd.arg("-ldflags=-s -w");
+    }
+    let built = cmd.arg(".").output().expect("run go build");
+    assert!(
+        built.status.success(),
+        "go build failed: {}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    out
+}
+
+/// Records `-p` of `binary BASE` for about 2.5 s; returns the transactions and stderr.
+fn record_running(binary: &Path, base: &str, jsonl: &Path) -> (Vec<Value>, String) {
+    let mut client = Command::new(binary)
+        .arg(base)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = client.id().to_string();
+    let recorder = Command::new(BIN)
+        .args([
+            "record",
+            "-q",
+            "--jsonl",
+            jsonl.to_str().unwrap(),
+            "-p",
+            &pid,
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let _ = client.kill();
+    let _ = client.wait();
+    let out = recorder.wait_with_output().unwrap();
+    check(&out);
+    (
+        transactions(jsonl),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn go_crypto_tls_without_keys() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let has_go = Command::new("sh")
+        .args(["-c", "command -v go"])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        has_go,
+        "go (Debian's golang-go) is needed by this test; .ci/run installs it"
+    );
+    let nginx = Nginx::start("go");
+    let base = format!("https://127.0.0.1:{}", nginx.https);
+    let client = build_go_client(&nginx.dir.0, false);
+    let (ts, err) = record_running(&client, &base, &nginx.dir.path("go.jsonl"));
+    assert!(ts.len() >= 5, "{} transactions\n{err}", ts.len());
+    // The client is killed mid-loop: at most its last request goes unanswered.
+    let unanswered = ts.iter().filter(|t| t["response"].is_null()).count();
+    assert!(unanswered <= 1, "{ts:?}");
+    for t in &ts {
+        assert_eq!(t["source"], "Go crypto/tls probe", "{t}");
+        assert_eq!(t["process"]["comm"], "goclient");
+        assert!(t["response"].is_null() || t["response"]["status"] == 200, "{t}");
+        let url = t["url"].as_str().unwrap();
+        assert!(
+            url.strip_prefix(&format!("{base}/go"))
+                .is_some_and(|n| n.parse::<u32>().is_ok()),
+            "{url}"
+        );
+    }
+    assert!(
+        err.lines().any(|l| l.contains("Go crypto/tls probes on")
+            && l.contains("goclient (go1.")
+            && l.contains("used by goclient[")),
+        "{err}"
+    );
+
+    // Without a symbol table the binary is named, with the reason, and nothing is invented.
+    let stripped = build_go_client(&nginx.dir.0, true);
+    let (ts, err) = record_running(&stripped, &base, &nginx.dir.path("go-s.jsonl"));
+    assert!(ts.iter().all(|t| t["source"].is_null()), "{ts:?}");
+    assert!(
+        err.lines().any(|l| l.contains("Go crypto/tls NOT probed")
+            && l.contains("goclient-s")
+            && l.contains("without a symbol table")),
+        "{err}"
+    );
+}

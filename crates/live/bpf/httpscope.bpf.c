@@ -199,7 +199,7 @@ struct tls_call {
 	__u64 cookie;  // that socket's cookie (0 when unknown)
 	__s32 fd;      // socket fd of a syscall made during the call, -1 until one is seen
 	__u8 dir;      // 0 written by the process, 1 read
-	__u8 lib;      // 1 OpenSSL/BoringSSL, 2 GnuTLS
+	__u8 lib;      // 1 OpenSSL/BoringSSL, 2 GnuTLS, 3 Go crypto/tls
 	__u8 _pad[2];
 };
 
@@ -239,6 +239,29 @@ struct {
 	__type(key, struct pos_key);
 	__type(value, __u64);
 } tls_pos SEC(".maps");
+
+// Go's crypto/tls: a call in flight per goroutine (register ABI: the g pointer in R14) or
+// per thread (stack ABI), and the goroutine a thread runs now, so that sys_enter can find the
+// call whose socket syscall it sees.
+struct go_key {
+	__u64 g;
+	__u32 tgid;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct go_key);
+	__type(value, struct tls_call);
+} go_calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct go_key);
+} go_threads SEC(".maps");
 
 // One plaintext buffer per CPU and nesting level, like `scratch`.
 struct {
@@ -654,24 +677,14 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u8 lib, __u8 dir, in
 	return 0;
 }
 
-static __always_inline int tls_leave(struct pt_regs *ctx)
+// Copies `n` bytes of plaintext at `buf` (a library call of process id `id` on connection
+// object `conn`) into the ring buffer with their stream position.
+static __always_inline void emit_plain(__u64 id, __u64 conn, __u8 dir, __u8 lib, __u64 buf, __u64 n,
+				       __s32 fd, __u64 cookie)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &id);
-	if (!call)
-		return 0;
-	long ret = PT_REGS_RC(ctx);
-	__u64 n = 0;
-	if (call->out_len) {
-		if (ret == 1)
-			bpf_probe_read_user(&n, sizeof(n), (void *)call->out_len);
-	} else if (ret > 0) {
-		n = ret;
-	}
 	if (n == 0 || n > (1ULL << 31))
-		goto done;
-
-	struct pos_key key = {.conn = call->conn, .dir = call->dir, .pid = id >> 32};
+		return;
+	struct pos_key key = {.conn = conn, .dir = dir, .pid = id >> 32};
 	__u64 pos = 0;
 	__u64 *known = bpf_map_lookup_elem(&tls_pos, &key);
 	if (known)
@@ -682,7 +695,7 @@ static __always_inline int tls_leave(struct pt_regs *ctx)
 	__u32 zero = 0;
 	__u32 *level = bpf_map_lookup_elem(&nesting, &zero);
 	if (!level)
-		goto done;
+		return;
 	__u32 depth = __sync_fetch_and_add(level, 1);
 	if (depth >= MAX_NEST) {
 		count(C_NESTED, 1);
@@ -700,19 +713,19 @@ static __always_inline int tls_leave(struct pt_regs *ctx)
 		count(C_PLAIN_TRUNC_BYTES, n - MAX_PLAIN);
 	}
 	e->kind = EV_PLAIN;
-	e->dir = call->dir;
-	e->lib = call->lib;
+	e->dir = dir;
+	e->lib = lib;
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
 	e->ts = bpf_ktime_get_ns();
-	e->conn = call->conn;
+	e->conn = conn;
 	e->pos = pos;
 	e->len = n;
-	e->fd = call->fd;
-	e->cookie = call->cookie;
+	e->fd = fd;
+	e->cookie = cookie;
 	if (cap == 0 || cap > MAX_PLAIN)
 		goto out;
-	if (bpf_probe_read_user(e->data, cap, (void *)call->buf) != 0)
+	if (bpf_probe_read_user(e->data, cap, (void *)buf) != 0)
 		goto out;
 	e->caplen = cap;
 	count(C_PLAIN, 1);
@@ -723,7 +736,23 @@ static __always_inline int tls_leave(struct pt_regs *ctx)
 	}
 out:
 	__sync_fetch_and_add(level, -1);
-done:
+}
+
+static __always_inline int tls_leave(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!call)
+		return 0;
+	long ret = PT_REGS_RC(ctx);
+	__u64 n = 0;
+	if (call->out_len) {
+		if (ret == 1)
+			bpf_probe_read_user(&n, sizeof(n), (void *)call->out_len);
+	} else if (ret > 0) {
+		n = ret;
+	}
+	emit_plain(id, call->conn, call->dir, call->lib, call->buf, n, call->fd, call->cookie);
 	bpf_map_delete_elem(&tls_calls, &id);
 	return 0;
 }
@@ -762,6 +791,11 @@ int sys_enter(__u64 *ctx)
 		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
 	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &id);
+	if (!call) {
+		struct go_key *g = bpf_map_lookup_elem(&go_threads, &id);
+		if (g)
+			call = bpf_map_lookup_elem(&go_calls, g);
+	}
 	if (!call || call->fd >= 0)
 		return 0;
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
@@ -787,4 +821,74 @@ int sys_enter(__u64 *ctx)
 	if (sk)
 		call->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	return 0;
+}
+
+// Go crypto/tls.(*Conn).Write and Read (lib 3). Entry probes save the call; probes placed on
+// each of the function's return instructions (return probes would crash Go programs, whose
+// stacks move) copy what the call transferred: n, the first result.
+#define LIB_GO 3
+
+static __always_inline int go_enter(__u64 g, __u64 conn, __u64 buf, __u8 dir)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!is_traced(id >> 32))
+		return 0;
+	struct go_key key = {.g = g, .tgid = id >> 32};
+	struct tls_call call = {};
+	call.conn = conn;
+	call.buf = buf;
+	call.fd = -1;
+	call.dir = dir;
+	call.lib = LIB_GO;
+	bpf_map_update_elem(&go_calls, &key, &call, BPF_ANY);
+	bpf_map_update_elem(&go_threads, &id, &key, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int go_leave(__u64 g, long n)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct go_key key = {.g = g, .tgid = id >> 32};
+	struct tls_call *call = bpf_map_lookup_elem(&go_calls, &key);
+	if (!call)
+		return 0;
+	if (n > 0)
+		emit_plain(id, call->conn, call->dir, LIB_GO, call->buf, n, call->fd, call->cookie);
+	bpf_map_delete_elem(&go_calls, &key);
+	bpf_map_delete_elem(&go_threads, &id);
+	return 0;
+}
+
+// Register ABI (Go 1.17+ on amd64): receiver in RAX, the slice's pointer in RBX, g in R14;
+// at return, n in RAX.
+SEC("uprobe/go_write")
+int go_write(struct pt_regs *ctx) { return go_enter(ctx->r14, ctx->rax, ctx->rbx, 0); }
+SEC("uprobe/go_read")
+int go_read(struct pt_regs *ctx) { return go_enter(ctx->r14, ctx->rax, ctx->rbx, 1); }
+SEC("uprobe/go_return")
+int go_return(struct pt_regs *ctx) { return go_leave(ctx->r14, (long)ctx->rax); }
+
+// Stack ABI (before Go 1.17): arguments from SP+8 (receiver, slice pointer, length,
+// capacity), n at SP+40 at return; calls are keyed by thread.
+static __always_inline __u64 stack_word(struct pt_regs *ctx, int at)
+{
+	__u64 v = 0;
+	bpf_probe_read_user(&v, sizeof(v), (void *)(ctx->rsp + at));
+	return v;
+}
+
+SEC("uprobe/go_write_stack")
+int go_write_stack(struct pt_regs *ctx)
+{
+	return go_enter(bpf_get_current_pid_tgid(), stack_word(ctx, 8), stack_word(ctx, 16), 0);
+}
+SEC("uprobe/go_read_stack")
+int go_read_stack(struct pt_regs *ctx)
+{
+	return go_enter(bpf_get_current_pid_tgid(), stack_word(ctx, 8), stack_word(ctx, 16), 1);
+}
+SEC("uprobe/go_return_stack")
+int go_return_stack(struct pt_regs *ctx)
+{
+	return go_leave(bpf_get_current_pid_tgid(), (long)stack_word(ctx, 40));
 }

@@ -13,8 +13,9 @@
 use crate::preflight::{self, LiveError};
 use aya::maps::{Array, HashMap, MapData, PerCpuArray, RingBuf};
 use aya::programs::{
-    uprobe::UProbeScope, BtfTracePoint, CgroupAttachMode, CgroupSkb, CgroupSkbAttachType,
-    CgroupSock, ProgramError, UProbe,
+    uprobe::{UProbeAttachLocation, UProbeScope},
+    BtfTracePoint, CgroupAttachMode, CgroupSkb, CgroupSkbAttachType, CgroupSock, ProgramError,
+    UProbe,
 };
 use aya::{Ebpf, EbpfLoader, Pod};
 use std::fs::File;
@@ -237,7 +238,15 @@ impl Probes {
                 .functions()
                 .iter()
                 .chain(TlsLibrary::GnuTls.functions())
-                .chain(&[("", "tls_return")])
+                .chain(&[
+                    ("", "tls_return"),
+                    ("", "go_write"),
+                    ("", "go_read"),
+                    ("", "go_return"),
+                    ("", "go_write_stack"),
+                    ("", "go_read_stack"),
+                    ("", "go_return_stack"),
+                ])
             {
                 let p: &mut UProbe = program(&mut ebpf, prog)?;
                 p.load()
@@ -323,6 +332,48 @@ impl Probes {
             )));
         }
         Ok(probed)
+    }
+
+    /// Attaches the Go TLS probes to the Go binary at `path`: entry probes on
+    /// `crypto/tls.(*Conn).Write` and `Read`, and a probe on each of their return
+    /// instructions. Returns how many probes were attached.
+    pub fn probe_go(
+        &mut self,
+        path: &std::path::Path,
+        go: &crate::golang::GoTls,
+    ) -> Result<usize, LiveError> {
+        let (write, read, ret) = if go.register_abi {
+            ("go_write", "go_read", "go_return")
+        } else {
+            ("go_write_stack", "go_read_stack", "go_return_stack")
+        };
+        let mut attached = 0;
+        for (symbol, entry, returns) in [
+            (crate::golang::WRITE, write, &go.write_returns),
+            (crate::golang::READ, read, &go.read_returns),
+        ] {
+            if returns.is_empty() {
+                return Err(LiveError::Option(format!(
+                    "{symbol} in {} has no return instruction httpscope could find",
+                    path.display()
+                )));
+            }
+            program::<UProbe>(&mut self._ebpf, entry)?
+                .attach(symbol, path, UProbeScope::AllProcesses)
+                .map_err(|e| hook_error(&format!("uprobe {symbol}"), e))?;
+            attached += 1;
+            for &offset in returns {
+                program::<UProbe>(&mut self._ebpf, ret)?
+                    .attach(
+                        UProbeAttachLocation::SymbolOffset(symbol, offset),
+                        path,
+                        UProbeScope::AllProcesses,
+                    )
+                    .map_err(|e| hook_error(&format!("uprobe {symbol}+{offset:#x}"), e))?;
+                attached += 1;
+            }
+        }
+        Ok(attached)
     }
 
     /// Stops tracing a process (its descendants started meanwhile stay traced).

@@ -1,8 +1,8 @@
 //! Live capture on Linux with eBPF: the kernel programs (`bpf/httpscope.bpf.c`, compiled by
 //! clang with CO-RE and committed as `bpf/httpscope.bpf.o`), their loader ([`Probes`]), the
 //! records they produce ([`event`]), what the machine must offer ([`preflight`]), the
-//! process facts read from `/proc` ([`process`]), and the turning of TLS library plaintext
-//! into packets for the engine ([`plain`]).
+//! process facts read from `/proc` ([`process`]), Go binaries' TLS functions ([`golang`]),
+//! and the turning of TLS library plaintext into packets for the engine ([`plain`]).
 //!
 //! This crate owns everything that touches the kernel for `httpscope record`; it hands raw
 //! packets (IP layer, kernel timestamps) and socket/process facts to the binary, which feeds
@@ -11,6 +11,7 @@
 
 mod bpf;
 pub mod event;
+pub mod golang;
 pub mod plain;
 pub mod preflight;
 pub mod process;
