@@ -549,6 +549,26 @@ struct Socket {
     truncated: u32,
     /// The part of those already reported on a transaction.
     reported_loss: u32,
+    /// When its SYN went (a connection traced from its start), and its first payload (the
+    /// TLS ClientHello of an HTTPS client): the packet-level timing given to transactions
+    /// read through TLS library probes.
+    syn: Option<Timestamp>,
+    hello: Option<Timestamp>,
+}
+
+impl Socket {
+    fn new(pid: u32, now: Instant) -> Socket {
+        Socket {
+            pid,
+            last_seen: now,
+            tuple: None,
+            drops: 0,
+            truncated: 0,
+            reported_loss: 0,
+            syn: None,
+            hello: None,
+        }
+    }
 }
 
 /// Socket → process, and process facts; annotates what the engine emits.
@@ -663,15 +683,19 @@ impl Attribution {
                     self.owner(p.cookie, p.pid, "");
                 }
                 let now = Instant::now();
-                let socket = self.sockets.entry(p.cookie).or_insert_with(|| Socket {
-                    pid: p.pid,
-                    last_seen: now,
-                    tuple: None,
-                    drops: 0,
-                    truncated: 0,
-                    reported_loss: 0,
-                });
+                let ts = Timestamp(i64::try_from(p.monotonic_ns).unwrap_or(i64::MAX) + offset);
+                let socket = self
+                    .sockets
+                    .entry(p.cookie)
+                    .or_insert_with(|| Socket::new(p.pid, now));
                 socket.last_seen = now;
+                if socket.hello.is_none() {
+                    match tcp_start(p.data) {
+                        Some(TcpStart::Syn) if socket.syn.is_none() => socket.syn = Some(ts),
+                        Some(TcpStart::Payload) if socket.syn.is_some() => socket.hello = Some(ts),
+                        _ => {}
+                    }
+                }
                 socket.drops = p.socket_drops;
                 socket.truncated = p.socket_truncated;
                 if socket.tuple.is_none() {
@@ -692,7 +716,6 @@ impl Attribution {
                     self.stats.snapped_packets += 1;
                     self.stats.snapped_bytes += u64::from(p.len) - p.data.len() as u64;
                 }
-                let ts = Timestamp(i64::try_from(p.monotonic_ns).unwrap_or(i64::MAX) + offset);
                 let comment = self.comment(pid);
                 keys.before_packet(p.monotonic_ns, pipeline.engine())?;
                 pipeline.packet(
@@ -749,17 +772,8 @@ impl Attribution {
             Some(s) => s.pid = pid,
             None => {
                 self.stats.sockets += 1;
-                self.sockets.insert(
-                    cookie,
-                    Socket {
-                        pid,
-                        last_seen: Instant::now(),
-                        tuple: None,
-                        drops: 0,
-                        truncated: 0,
-                        reported_loss: 0,
-                    },
-                );
+                self.sockets
+                    .insert(cookie, Socket::new(pid, Instant::now()));
             }
         }
     }
@@ -817,6 +831,9 @@ impl Attribution {
             .tuples
             .get(&(client, server))
             .and_then(|cookie| self.sockets.get_mut(cookie));
+        if let (true, Some(s), Event::Transaction(t)) = (plain, socket.as_deref(), &mut *e) {
+            packet_timing(t, s);
+        }
         let Some(pid) = socket
             .as_ref()
             .map(|s| s.pid)
@@ -938,6 +955,52 @@ impl Attribution {
             0 => String::new(),
             n => format!("; {n} TLS connection(s) read through library probes"),
         }
+    }
+}
+
+/// The first transaction of a connection read through TLS library probes starts at the
+/// connection's SYN when its packets were captured from the start: `connect` then runs from
+/// the SYN to the first plaintext written (TCP and TLS handshakes), with `ssl` from the
+/// ClientHello, as HAR counts them; later transactions keep the library calls' timing.
+fn packet_timing(t: &mut model::Transaction, s: &Socket) {
+    let (Some(syn), Some(hello), Some(first)) = (s.syn, s.hello, t.times.request_start) else {
+        return;
+    };
+    if t.position != 0 || syn > hello || hello > first || syn > t.start {
+        return;
+    }
+    let connect = u64::try_from(first.0 - syn.0).unwrap_or(0);
+    let ssl = u64::try_from(first.0 - hello.0).unwrap_or(0);
+    // The synthetic handshake counted from `t.start` to the request: replaced.
+    let before = u64::try_from(first.0 - t.start.0).unwrap_or(0);
+    let tm = &mut t.timings;
+    let already = tm.blocked.unwrap_or(0) + tm.connect.unwrap_or(0);
+    if already > before {
+        return;
+    }
+    tm.blocked = None;
+    tm.dns = None;
+    tm.connect = Some(connect);
+    tm.ssl = Some(ssl);
+    t.start = syn;
+}
+
+/// What an early packet of a TCP connection is.
+enum TcpStart {
+    /// A SYN without ACK (the client's first packet).
+    Syn,
+    /// A segment with payload.
+    Payload,
+}
+
+fn tcp_start(data: &[u8]) -> Option<TcpStart> {
+    match wire::decode(LinkType::Raw, data) {
+        Ok(Decoded::Ip(ip)) => match ip.transport {
+            Transport::Tcp(t) if t.flags.syn() && !t.flags.ack() => Some(TcpStart::Syn),
+            Transport::Tcp(t) if !t.payload.is_empty() => Some(TcpStart::Payload),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

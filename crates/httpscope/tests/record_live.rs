@@ -738,7 +738,10 @@ fn go_crypto_tls_without_keys() {
     for t in &ts {
         assert_eq!(t["source"], "Go crypto/tls probe", "{t}");
         assert_eq!(t["process"]["comm"], "goclient");
-        assert!(t["response"].is_null() || t["response"]["status"] == 200, "{t}");
+        assert!(
+            t["response"].is_null() || t["response"]["status"] == 200,
+            "{t}"
+        );
         let url = t["url"].as_str().unwrap();
         assert!(
             url.strip_prefix(&format!("{base}/go"))
