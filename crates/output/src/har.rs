@@ -35,7 +35,8 @@
 //!   [`model::Transaction::findings`]);
 //! - an entry whose process is known (live recordings) carries `_process` as the JSON formats
 //!   write [`model::Process`] (`pid`, `ppid`, `uid`, `comm`, `exe`, `cmdline` with credentials
-//!   redacted unless secrets are shown, `cgroup`, `container`);
+//!   redacted unless secrets are shown, `cgroup`, `container`), and one whose content came from
+//!   TLS library probes rather than packets `_source` (`"OpenSSL probe"`, ...);
 //! - a request that followed a redirect carries `_redirectFrom`, the `_id` of the entry whose
 //!   3xx response pointed to it (that entry's `response.redirectURL` is the `Location`);
 //! - the log carries `_connections`, the TLS or HTTP/2 connections (h2c included) that yielded
@@ -244,6 +245,8 @@ struct Entry<'a> {
     findings: &'a [String],
     #[serde(rename = "_process", skip_serializing_if = "Option::is_none")]
     process: Option<&'a model::Process>,
+    #[serde(rename = "_source", skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
 }
 
 /// What Chrome writes as `httpVersion` for HTTP/2.
@@ -569,6 +572,7 @@ fn entry(t: &Transaction) -> Entry<'_> {
         stream: t.stream,
         grpc: t.grpc.as_ref(),
         process: t.process.as_ref(),
+        source: t.source.as_deref(),
         redirect_from: t.redirect.as_ref().map(|r| r.from),
         findings: &t.findings,
     }
@@ -1094,6 +1098,11 @@ mod tests {
         );
         let none = write(&[get(1, 0, 0)], RenderOptions::default());
         assert!(none["log"]["entries"][0].get("_process").is_none());
+        assert!(none["log"]["entries"][0].get("_source").is_none());
+        let mut probed = get(1, 0, 0);
+        probed.source = Some("Go crypto/tls probe".into());
+        let v = write(&[probed], RenderOptions::default());
+        assert_eq!(v["log"]["entries"][0]["_source"], "Go crypto/tls probe");
     }
 
     #[test]

@@ -22,8 +22,9 @@
 //! colour) when N distinct finding rules fired on the transaction
 //! ([`model::Transaction::findings`]), `R` (`↻` in colour) for a reused connection, `<-#N` (`↪#N` in colour) for a request that followed the
 //! redirect of transaction `#N`, `tunnel:<kind>`, `grpc <code> <NAME>` for a gRPC call whose
-//! `grpc-status` is not 0, `!` with the incomplete reasons, and last the process that made
-//! the request, `comm[pid]`, when it is known (live recordings).
+//! `grpc-status` is not 0, `!` with the incomplete reasons, the process that made the
+//! request, `comm[pid]`, when it is known (live recordings), and last where the content came
+//! from when not from packets (`[OpenSSL probe]`).
 //!
 //! Colour comes only from [`RenderOptions::color`]: statuses by class (2xx green, 3xx cyan,
 //! 4xx yellow, 5xx red, none magenta), phases by colour instead of glyph, findings by severity
@@ -986,6 +987,10 @@ impl<W: Write> TerminalReport<W> {
         if let Some(p) = &t.process {
             line.push(' ');
             line.push_str(&self.paint("35", &clean(&p.label())));
+        }
+        if let Some(source) = &t.source {
+            line.push(' ');
+            line.push_str(&self.paint(DIM, &format!("[{}]", clean(source))));
         }
         line
     }
@@ -2371,6 +2376,17 @@ Losses and anomalies
         let lines: Vec<&str> = out.lines().collect();
         assert!(lines[1].ends_with(" curl[7]"), "{}", lines[1]);
         assert!(lines[3].ends_with(" python3[9]"), "{}", lines[3]);
+        let mut probed = ts[2].clone();
+        probed.source = Some("OpenSSL probe".into());
+        let probed_out = render(&[probed], Stats::default(), RenderOptions::default());
+        assert!(
+            probed_out
+                .lines()
+                .nth(1)
+                .unwrap()
+                .ends_with(" python3[9] [OpenSSL probe]"),
+            "{probed_out}"
+        );
         let section = out
             .split("Processes\n")
             .nth(1)

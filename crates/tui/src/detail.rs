@@ -102,6 +102,9 @@ pub fn lines(
     if let Some(s) = t.stream {
         out.push(field("HTTP/2 stream", s.to_string()));
     }
+    if let Some(source) = &t.source {
+        out.push(field("Content", format!("read through the {source}, without keys")));
+    }
     match &t.process {
         Some(p) => {
             out.push(field("Process", p.label()));
