@@ -24,7 +24,8 @@ pub fn run(args: &AnalyzeArgs) -> Result<ExitCode> {
     crate::view::run(&args.output, title, false, |view| analyze(args, view))
 }
 
-fn analyze(args: &AnalyzeArgs, view: Option<tui::TuiSink>) -> Result<ExitCode> {
+fn analyze(args: &AnalyzeArgs, view: Option<crate::view::ViewSink>) -> Result<ExitCode> {
+    let closed = view.clone();
     let mut reader = CaptureReader::open(&args.file)?;
     let name = reader.name().to_owned();
 
@@ -54,6 +55,10 @@ fn analyze(args: &AnalyzeArgs, view: Option<tui::TuiSink>) -> Result<ExitCode> {
     let mut other_secrets = 0u64;
     let mut packets = 0u64;
     loop {
+        if closed.as_ref().is_some_and(|v| v.closed()) {
+            // The user closed the view: stop reading, finish what was read.
+            break;
+        }
         let block = match reader.next_block() {
             Ok(Some(block)) => block,
             Ok(None) => break,

@@ -50,7 +50,7 @@ impl Pipeline {
     pub fn new(
         args: &OutputArgs,
         config: EngineConfig,
-        view: Option<tui::TuiSink>,
+        view: Option<crate::view::ViewSink>,
     ) -> Result<Pipeline> {
         let in_view = view.is_some();
         let stdout_is_tty = io::stdout().is_terminal();

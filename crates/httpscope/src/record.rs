@@ -16,6 +16,7 @@
 
 use crate::analyze::tls_warnings;
 use crate::cli::{RecordArgs, TlsProbes};
+use crate::outfile::sudo_user;
 use crate::pipeline::{KeyLogFile, Pipeline, PLAIN_IDS};
 use crate::tlsprobe;
 use anyhow::{bail, Context, Result};
@@ -43,8 +44,13 @@ const PCAPNG_DELAY_NS: i64 = 500_000_000;
 const DRAIN: Duration = Duration::from_millis(300);
 
 pub fn run(args: &RecordArgs) -> Result<ExitCode> {
+    // The report names the command with its credentials redacted, like every other text.
     let name = if !args.command.is_empty() {
-        args.command.join(" ")
+        if args.output.show_secrets {
+            args.command.join(" ")
+        } else {
+            output::redact_cmdline(&args.command).join(" ")
+        }
     } else if args.all {
         "all processes".to_owned()
     } else {
@@ -58,7 +64,11 @@ pub fn run(args: &RecordArgs) -> Result<ExitCode> {
 /// The recording; `view` is the terminal view (`--tui`), which also gets the live loss
 /// counters twice a second. With the view, the command's standard streams are closed (they
 /// would garble the screen), and quitting the view stops the command (SIGTERM).
-fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result<ExitCode> {
+fn record(
+    args: &RecordArgs,
+    name: String,
+    view: Option<crate::view::ViewSink>,
+) -> Result<ExitCode> {
     if !args.command.is_empty() && (!args.pid.is_empty() || args.all) {
         bail!("give either a command after --, or -p, or --all, not several");
     }
@@ -144,25 +154,29 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
     }
 
     let offset = live::monotonic_to_realtime_offset();
-    let mut attribution = Attribution::new(args.output.write_pcapng.is_some(), &args.host);
+    let mut attribution = Attribution::new(
+        args.output.write_pcapng.is_some(),
+        &args.host,
+        args.output.show_secrets,
+    );
     let mut exit: Option<ExitCode> = None;
     let mut drain_until: Option<Instant> = None;
     let mut next_housekeeping = Instant::now();
     let mut next_view_update = Instant::now();
     let mut next_rescan = Instant::now();
-    let mut error: Option<anyhow::Error> = None;
     let mut forwarded_term = false;
+    let mut interrupts = 0u32;
+    let mut next_alive_check = Instant::now();
+    let mut targets_gone = false;
     loop {
-        probes.poll(100, |raw| {
-            if error.is_none() {
-                if let Err(e) = attribution.record(raw, offset, &mut pipeline, &mut keylogs) {
-                    error = Some(e);
-                }
-            }
-        });
-        if let Some(e) = error.take() {
-            return Err(e);
-        }
+        pump(
+            &mut probes,
+            100,
+            &mut attribution,
+            offset,
+            &mut pipeline,
+            &mut keylogs,
+        )?;
         let now = Instant::now();
         if tls_probes {
             for (pid, label) in attribution.take_new_processes() {
@@ -186,24 +200,37 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
                     let mut stats = model::Stats::default();
                     let counters = probes.counters();
                     attribution.stats.fill(&mut stats, &counters);
-                    view.stats(&stats, &live_losses(&counters))
-                        .context("cannot write to the terminal view")?;
+                    view.stats(&stats, &live_losses(&counters));
                 }
             }
         }
         if let Some(until) = drain_until {
             if now >= until {
+                // Nothing more is copied; what the ring holds is read to the end.
+                probes.pause()?;
+                while pump(
+                    &mut probes,
+                    0,
+                    &mut attribution,
+                    offset,
+                    &mut pipeline,
+                    &mut keylogs,
+                )? > 0
+                {}
                 break;
             }
             continue;
         }
-        let interrupted = stop.load(Ordering::Relaxed);
+        if stop.swap(false, Ordering::Relaxed) {
+            interrupts += 1;
+        }
+        let view_closed = feed.as_ref().is_some_and(|v| v.closed());
         match child.as_mut().map(|c| &mut c.0) {
             Some(c) => {
-                // Ctrl-C reaches the command from the terminal; SIGTERM is passed on.
-                if signals.load(Ordering::Relaxed) == signal_hook::consts::SIGTERM as usize
-                    && !forwarded_term
-                {
+                // Ctrl-C reaches the command from the terminal; SIGTERM, a second Ctrl-C and
+                // closing the view stop it (SIGTERM).
+                let term = signals.load(Ordering::Relaxed) == signal_hook::consts::SIGTERM as usize;
+                if (term || interrupts >= 2 || view_closed) && !forwarded_term {
                     forwarded_term = true;
                     // SAFETY: kill sends a signal to our own child; no memory is involved.
                     unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
@@ -214,8 +241,13 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
                 }
             }
             None => {
-                let gone = !args.all && args.pid.iter().all(|&p| !live::process::alive(p));
-                if interrupted || gone {
+                // Reading /proc for every target on every pass would cost more than the
+                // capture: every 100 ms is enough.
+                if now >= next_alive_check {
+                    next_alive_check = now + Duration::from_millis(100);
+                    targets_gone = !args.all && args.pid.iter().all(|&p| !live::process::alive(p));
+                }
+                if interrupts > 0 || targets_gone || view_closed {
                     drain_until = Some(now + DRAIN);
                 }
             }
@@ -284,6 +316,27 @@ fn record(args: &RecordArgs, name: String, view: Option<tui::TuiSink>) -> Result
         None if failed => ExitCode::from(3),
         None => ExitCode::SUCCESS,
     })
+}
+
+/// Hands the records the ring buffer has (waiting up to `timeout_ms` for some) to
+/// `attribution`; returns how many.
+fn pump(
+    probes: &mut Probes,
+    timeout_ms: i32,
+    attribution: &mut Attribution,
+    offset: i64,
+    pipeline: &mut Pipeline,
+    keylogs: &mut KeyFeed,
+) -> Result<usize> {
+    let mut error = None;
+    let n = probes.poll(timeout_ms, |raw| {
+        if error.is_none() {
+            if let Err(e) = attribution.record(raw, offset, pipeline, keylogs) {
+                error = Some(e);
+            }
+        }
+    });
+    error.map_or(Ok(n), Err)
 }
 
 /// The kernel-side losses by name, for the terminal view's always-visible counters.
@@ -373,17 +426,6 @@ fn launch(
     let child = spawned.with_context(|| format!("cannot run {}", command[0]))?;
     untraced?;
     Ok(child)
-}
-
-/// The uid and gid of the user who ran `sudo`, when httpscope runs as root through it.
-fn sudo_user() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
-    let uid = std::env::var("SUDO_UID").ok()?.parse().ok()?;
-    let gid = std::env::var("SUDO_GID").ok()?.parse().ok()?;
-    (uid != 0).then_some((uid, gid))
 }
 
 /// A private directory holding the command's key log, removed on drop.
@@ -573,6 +615,9 @@ impl Socket {
 
 /// Socket → process, and process facts; annotates what the engine emits.
 struct Attribution {
+    /// `--show-secrets`: command lines are redacted otherwise (transactions are redacted by
+    /// the outputs; connection records and pcapng comments here).
+    show_secrets: bool,
     processes: HashMap<u32, Rc<Process>>,
     sockets: HashMap<u64, Socket>,
     /// Both orders of each socket's addresses → its cookie.
@@ -593,8 +638,9 @@ struct Attribution {
 }
 
 impl Attribution {
-    fn new(comments: bool, hosts: &[IpAddr]) -> Attribution {
+    fn new(comments: bool, hosts: &[IpAddr], show_secrets: bool) -> Attribution {
         Attribution {
+            show_secrets,
             processes: HashMap::new(),
             sockets: HashMap::new(),
             tuples: HashMap::new(),
@@ -641,7 +687,11 @@ impl Attribution {
                 self.stats.plain_unresolved = self.plaintext.unresolved;
                 self.stats.plain_unresolved_bytes = self.plaintext.unresolved_bytes;
                 self.stats.plain_after_close = self.plaintext.after_close();
-                let ts = Timestamp(i64::try_from(p.monotonic_ns).unwrap_or(i64::MAX) + offset);
+                let ts = Timestamp(
+                    i64::try_from(p.monotonic_ns)
+                        .unwrap_or(i64::MAX)
+                        .saturating_add(offset),
+                );
                 for packet in packets {
                     pipeline.plain_packet(ts, &packet, &mut |e| self.annotate(e))?;
                 }
@@ -683,7 +733,11 @@ impl Attribution {
                     self.owner(p.cookie, p.pid, "");
                 }
                 let now = Instant::now();
-                let ts = Timestamp(i64::try_from(p.monotonic_ns).unwrap_or(i64::MAX) + offset);
+                let ts = Timestamp(
+                    i64::try_from(p.monotonic_ns)
+                        .unwrap_or(i64::MAX)
+                        .saturating_add(offset),
+                );
                 let socket = self
                     .sockets
                     .entry(p.cookie)
@@ -733,6 +787,7 @@ impl Attribution {
                     for packet in packets {
                         pipeline.plain_packet(ts, &packet, &mut |e| self.annotate(e))?;
                     }
+                    self.plaintext.forget_pair(client, server);
                 }
                 Ok(())
             }
@@ -752,21 +807,14 @@ impl Attribution {
 
     /// Records that `pid` owns `cookie`, reading the process's facts the first time.
     fn owner(&mut self, cookie: u64, pid: u32, comm: &str) {
-        let known = self
-            .processes
-            .get(&pid)
-            .is_some_and(|p| comm.is_empty() || p.comm == comm);
+        // A thread's comm may differ from its process's: the pid alone says it is known.
+        let known = self.processes.contains_key(&pid);
         self.active.insert(pid, Instant::now());
         if !known {
             let process = live::process::read(pid, comm);
-            if !self.processes.contains_key(&pid) {
-                self.stats.processes += 1;
-                self.new_processes.push((pid, process.label()));
-            }
+            self.stats.processes += 1;
+            self.new_processes.push((pid, process.label()));
             self.processes.insert(pid, Rc::new(process));
-            if let Some(c) = self.comments.as_mut() {
-                c.remove(&pid);
-            }
         }
         match self.sockets.get_mut(&cookie) {
             Some(s) => s.pid = pid,
@@ -791,7 +839,12 @@ impl Attribution {
             text.push_str(&format!(" exe={exe}"));
         }
         if !p.cmdline.is_empty() {
-            text.push_str(&format!(" cmdline={}", p.cmdline.join(" ")));
+            let cmdline = if self.show_secrets {
+                p.cmdline.clone()
+            } else {
+                output::redact_cmdline(&p.cmdline)
+            };
+            text.push_str(&format!(" cmdline={}", cmdline.join(" ")));
         }
         if let Some(c) = &p.container {
             text.push_str(&format!(" container={c}"));
@@ -861,7 +914,14 @@ impl Attribution {
                     }
                 }
             }
-            Event::Connection(c) => c.process = process,
+            Event::Connection(c) => {
+                c.process = process.map(|mut p| {
+                    if !self.show_secrets {
+                        p.cmdline = output::redact_cmdline(&p.cmdline);
+                    }
+                    p
+                });
+            }
             Event::Dns(_) => {}
         }
     }
@@ -894,19 +954,40 @@ impl Attribution {
             .collect()
     }
 
-    /// Forgets sockets idle for [`SOCKET_IDLE`].
+    /// Forgets sockets idle for [`SOCKET_IDLE`], and processes that are gone and were idle as
+    /// long (bounds memory on long recordings).
     fn forget_idle(&mut self, now: Instant) {
-        if self.sockets.len() < 4096 {
+        if self.sockets.len() < 4096 && self.active.len() < 1024 {
             return;
         }
         let tuples = &mut self.tuples;
-        self.sockets.retain(|_, s| {
+        self.sockets.retain(|cookie, s| {
             let keep = now.duration_since(s.last_seen) < SOCKET_IDLE;
             if !keep {
                 if let Some((a, b)) = s.tuple {
-                    tuples.remove(&(a, b));
-                    tuples.remove(&(b, a));
+                    // Only if the pair still means this socket (a reused port may map to a
+                    // newer one).
+                    for pair in [(a, b), (b, a)] {
+                        if tuples.get(&pair) == Some(cookie) {
+                            tuples.remove(&pair);
+                        }
+                    }
                 }
+            }
+            keep
+        });
+        // Processes gone for a while: their facts stay only in what was already emitted.
+        let processes = &mut self.processes;
+        let comments = &mut self.comments;
+        let plaintext = &mut self.plaintext;
+        self.active.retain(|pid, seen| {
+            let keep = now.duration_since(*seen) < SOCKET_IDLE || live::process::alive(*pid);
+            if !keep {
+                processes.remove(pid);
+                if let Some(c) = comments.as_mut() {
+                    c.remove(pid);
+                }
+                plaintext.forget_pid(*pid);
             }
             keep
         });

@@ -257,8 +257,14 @@ impl Plaintext {
         let endpoint = if self.streams.known(p.pid, p.conn) {
             None
         } else {
+            // By the cookie when the socket's packets were captured, else from `/proc` (its
+            // packets filtered out, or the socket not owned in the kernel's table).
+            let by_fd = || {
+                p.fd.and_then(|fd| live::process::socket_inode(p.pid, fd))
+                    .and_then(|inode| live::process::socket_addresses(p.pid, inode))
+            };
             let found = self.sockets.get(&key).and_then(|id| match *id {
-                SocketId::Cookie(cookie) => addresses(cookie),
+                SocketId::Cookie(cookie) => addresses(cookie).or_else(by_fd),
                 SocketId::Inode(inode) => live::process::socket_addresses(p.pid, inode),
             });
             let Some((local, remote)) = found else {
@@ -300,6 +306,20 @@ impl Plaintext {
         }) {
             self.streams.close(pid, conn, emit);
         }
+    }
+
+    /// Forgets what is kept for a process that is gone.
+    pub fn forget_pid(&mut self, pid: u32) {
+        self.streams.forget_pid(pid);
+        self.sockets.retain(|(p, _), _| *p != pid);
+        self.listening.remove(&pid);
+        self.pairs.retain(|_, (_, p, _)| *p != pid);
+    }
+
+    /// Forgets a closed connection's address pair (after its last events went out).
+    pub fn forget_pair(&mut self, client: SocketAddr, server: SocketAddr) {
+        self.pairs.remove(&(client, server));
+        self.pairs.remove(&(server, client));
     }
 
     /// Bytes of library records that came after their connection closed (ignored).

@@ -767,3 +767,57 @@ fn go_crypto_tls_without_keys() {
         "{err}"
     );
 }
+
+#[test]
+fn a_server_started_under_record_owns_its_accepted_connections() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() {
+        return;
+    }
+    let dir = Scratch::new("server");
+    let jsonl = dir.path("out.jsonl");
+    let port = free_port().to_string();
+    let recorder = Command::new(BIN)
+        .args(["record", "-q", "--jsonl", jsonl.to_str().unwrap(), "--"])
+        .args(["python3", "-m", "http.server", &port, "--bind", "127.0.0.1"])
+        .current_dir(&dir.0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_port(port.parse().unwrap());
+    // Clients outside the recording: their sockets are not traced, the server's are.
+    for p in ["/a", "/b", "/c"] {
+        let ok = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                &format!("http://127.0.0.1:{port}{p}"),
+            ])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // SIGTERM is passed on to the command; its status (killed by SIGTERM) is ours.
+    // SAFETY: kill sends SIGTERM to the recorder we started.
+    unsafe { libc::kill(recorder.id() as libc::pid_t, libc::SIGTERM) };
+    let out = recorder.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(128 + libc::SIGTERM),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ts = transactions(&jsonl);
+    assert_eq!(
+        summary(&ts),
+        ["/a", "/b", "/c"]
+            .map(|p| format!("http://127.0.0.1:{port}{p} 404 HTTP/1.1 python3"))
+            .to_vec(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ts.iter().all(|t| t["request"]["method"] == "GET"));
+}

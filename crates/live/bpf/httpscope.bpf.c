@@ -62,7 +62,12 @@ struct files_struct {
 	struct fdtable *fdt;
 } __attribute__((preserve_access_index));
 
+struct inode {
+	unsigned short i_mode;
+} __attribute__((preserve_access_index));
+
 struct file {
+	struct inode *f_inode;
 	void *private_data;
 } __attribute__((preserve_access_index));
 
@@ -75,6 +80,7 @@ typedef struct {
 } atomic64_t;
 
 struct sock_common {
+	unsigned short skc_family;
 	atomic64_t skc_cookie;
 } __attribute__((preserve_access_index));
 
@@ -126,6 +132,7 @@ enum counter {
 	C_PLAIN_LOST,
 	C_PLAIN_LOST_BYTES,
 	C_PLAIN_TRUNC_BYTES,
+	C_COPY_FAILED,
 	C_MAX,
 };
 
@@ -134,6 +141,7 @@ struct config {
 	__u32 snaplen;
 	__u32 nports;
 	__u16 ports[MAX_PORTS];
+	__u32 paused; // set at the end: nothing more is copied, what is in the ring is read
 };
 
 struct sock_info {
@@ -226,8 +234,9 @@ struct plain_event {
 	__u8 data[MAX_PLAIN];
 };
 
+// LRU: a thread killed inside a library call leaves an entry that ages out.
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct tls_call);
@@ -250,14 +259,14 @@ struct go_key {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct go_key);
 	__type(value, struct tls_call);
 } go_calls SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct go_key);
@@ -290,8 +299,10 @@ struct {
 	__type(value, __u8);
 } traced SEC(".maps");
 
+// LRU: sockets that never reach TCP_CLOSE (UDP) age out instead of filling the map; a
+// socket that sends or receives stays recent.
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct sock_info);
@@ -370,10 +381,12 @@ static __always_inline struct sock_info *claim(__u64 cookie, __u32 flags)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct sock_info *info = bpf_map_lookup_elem(&socks, &cookie);
 	if (info) {
-		if (info->pid != tgid && is_traced(tgid)) {
-			info->pid = tgid;
+		if (is_traced(tgid)) {
 			info->flags |= flags;
-			emit_owner(cookie, tgid);
+			if (info->pid != tgid) {
+				info->pid = tgid;
+				emit_owner(cookie, tgid);
+			}
 		}
 		return info;
 	}
@@ -398,17 +411,26 @@ int sock_create(struct bpf_sock *sk)
 	return 1;
 }
 
+// IPv4 and IPv6 sockets only (Unix and netlink sockets send and receive too).
+static __always_inline int inet(void *sk)
+{
+	unsigned short family = BPF_CORE_READ((struct sock *)sk, __sk_common.skc_family);
+	return family == 2 || family == 10;
+}
+
 SEC("tp_btf/sock_send_length")
 int sock_send_length(__u64 *ctx)
 {
-	claim(bpf_get_socket_cookie((void *)ctx[0]), 0);
+	if (inet((void *)ctx[0]))
+		claim(bpf_get_socket_cookie((void *)ctx[0]), 0);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
 int sock_recv_length(__u64 *ctx)
 {
-	claim(bpf_get_socket_cookie((void *)ctx[0]), 0);
+	if (inet((void *)ctx[0]))
+		claim(bpf_get_socket_cookie((void *)ctx[0]), 0);
 	return 0;
 }
 
@@ -457,9 +479,9 @@ int inet_sock_set_state(__u64 *ctx)
 	} else {
 		count(C_CLOSE_LOST, 1);
 	}
-	// The entry stays until the socket is freed: late packets (the last ACK) still match.
-	// Listening sockets keep their port in listen_ports; the owner map is bounded and
-	// user space removes closed cookies after a grace period.
+	// User space keeps the socket's addresses and owner for packets still in flight; the
+	// kernel's entry goes (a last ACK from the closed socket is not captured).
+	bpf_map_delete_elem(&socks, &cookie);
 	return 0;
 }
 
@@ -538,7 +560,7 @@ static __always_inline int port_allowed(struct config *cfg, __u16 local, __u16 r
 static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 {
 	struct config *cfg = get_config();
-	if (!cfg)
+	if (!cfg || cfg->paused)
 		return;
 	__u64 cookie = bpf_get_socket_cookie(skb);
 	__u16 local = skb->local_port;
@@ -579,6 +601,8 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 	if (n > snap) {
 		n = snap;
 		flags |= PKT_TRUNCATED_SNAP;
+		count(C_TRUNC_SNAP, 1);
+		count(C_TRUNC_SNAP_BYTES, len - snap);
 	}
 
 	__u64 now = bpf_ktime_get_ns();
@@ -599,10 +623,6 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 			__sync_fetch_and_add(&info->truncated, 1);
 		n = HEADERS_ONLY;
 		flags |= PKT_TRUNCATED_FAIR;
-	}
-	if (flags & PKT_TRUNCATED_SNAP) {
-		count(C_TRUNC_SNAP, 1);
-		count(C_TRUNC_SNAP_BYTES, len - n);
 	}
 
 	__u32 zero = 0;
@@ -632,8 +652,10 @@ static __always_inline void capture(struct __sk_buff *skb, __u8 dir)
 		n = MAX_SNAP;
 	if (n == 0)
 		goto out;
-	if (bpf_skb_load_bytes(skb, 0, e->data, n) != 0)
+	if (bpf_skb_load_bytes(skb, 0, e->data, n) != 0) {
+		count(C_COPY_FAILED, 1);
 		goto out;
+	}
 	e->caplen = n;
 	count(C_PACKETS, 1);
 	count(C_PACKET_BYTES, len);
@@ -682,7 +704,8 @@ static __always_inline int tls_enter(struct pt_regs *ctx, __u8 lib, __u8 dir, in
 static __always_inline void emit_plain(__u64 id, __u64 conn, __u8 dir, __u8 lib, __u64 buf, __u64 n,
 				       __s32 fd, __u64 cookie)
 {
-	if (n == 0 || n > (1ULL << 31))
+	struct config *cfg = get_config();
+	if (n == 0 || n > (1ULL << 31) || !cfg || cfg->paused)
 		return;
 	struct pos_key key = {.conn = conn, .dir = dir, .pid = id >> 32};
 	__u64 pos = 0;
@@ -725,8 +748,10 @@ static __always_inline void emit_plain(__u64 id, __u64 conn, __u8 dir, __u8 lib,
 	e->cookie = cookie;
 	if (cap == 0 || cap > MAX_PLAIN)
 		goto out;
-	if (bpf_probe_read_user(e->data, cap, (void *)buf) != 0)
+	if (bpf_probe_read_user(e->data, cap, (void *)buf) != 0) {
+		count(C_COPY_FAILED, 1);
 		goto out;
+	}
 	e->caplen = cap;
 	count(C_PLAIN, 1);
 	count(C_PLAIN_BYTES, n);
@@ -801,7 +826,6 @@ int sys_enter(__u64 *ctx)
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
 	unsigned long fd = 0;
 	bpf_probe_read_kernel(&fd, sizeof(fd), &regs->rdi);
-	call->fd = (__s32)fd;
 	// The socket behind the fd, by its cookie (generated by the packet programs, which ask
 	// for every socket's): user space knows its addresses from its packets, and a new
 	// cookie behind the same library object means a new connection.
@@ -814,6 +838,11 @@ int sys_enter(__u64 *ctx)
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	if (!file)
 		return 0;
+	// Only a socket: a callback writing to a log or stderr during the call is not it, and
+	// the next syscall is waited for.
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & 0170000) != 0140000)
+		return 0;
+	call->fd = (__s32)fd;
 	struct socket *sock = BPF_CORE_READ(file, private_data);
 	if (!sock)
 		return 0;

@@ -29,6 +29,8 @@ static OBJECT: &[u8] = include_bytes!("../bpf/httpscope.bpf.o");
 pub const MAX_SNAPLEN: u32 = 65_536;
 /// Ports `--port` may name at most (`MAX_PORTS`).
 pub const MAX_PORTS: usize = 8;
+/// Most records [`Probes::poll`] hands over per call.
+pub const POLL_BATCH: usize = 4096;
 /// Nesting levels per CPU (`MAX_NEST`).
 const MAX_NEST: u32 = 4;
 
@@ -40,10 +42,11 @@ struct Config {
     snaplen: u32,
     nports: u32,
     ports: [u16; MAX_PORTS],
+    paused: u32,
 }
 
 // SAFETY: `Config` is `repr(C)`, made of integers only, with no padding the kernel could
-// misread (3 × u32 + 8 × u16 = 28 bytes, 4-aligned), exactly like `struct config`.
+// misread (3 × u32 + 8 × u16 + u32 = 32 bytes, 4-aligned), exactly like `struct config`.
 unsafe impl Pod for Config {}
 
 /// The kernel-side loss and volume counters (`enum counter` in the C source), summed over
@@ -84,6 +87,8 @@ pub struct Counters {
     pub plain_lost_bytes: u64,
     /// Plaintext bytes beyond the 64 KiB copied per call.
     pub plain_truncated_bytes: u64,
+    /// Packets or plaintext records whose bytes could not be copied (dropped).
+    pub copy_failed: u64,
 }
 
 /// What to capture.
@@ -151,6 +156,8 @@ impl TlsLibrary {
 pub struct Probes {
     // Owns the programs and their links: dropping it detaches everything.
     _ebpf: Ebpf,
+    /// The configuration map and what was written to it.
+    config: (Array<MapData, Config>, Config),
     ring: RingBuf<MapData>,
     traced: HashMap<MapData, u32, u8>,
     listen_ports: HashMap<MapData, u16, u32>,
@@ -200,11 +207,13 @@ impl Probes {
             snaplen: opts.snaplen.min(MAX_SNAPLEN),
             nports: opts.ports.len() as u32,
             ports: [0; MAX_PORTS],
+            paused: 0,
         };
         config.ports[..opts.ports.len()].copy_from_slice(&opts.ports);
         let mut cfg: Array<_, Config> = take(&mut ebpf, "config")?;
         cfg.set(0, config, 0)
             .map_err(|e| LiveError::Load(format!("cannot configure the programs: {e}")))?;
+        let config_map = (cfg, config);
 
         let mut warnings = Vec::new();
         // (program and tracepoint, what is lost without it; None = required)
@@ -277,6 +286,7 @@ impl Probes {
         }
 
         Ok(Probes {
+            config: config_map,
             ring: take(&mut ebpf, "events")?,
             traced: take(&mut ebpf, "traced")?,
             listen_ports: take(&mut ebpf, "listen_ports")?,
@@ -305,22 +315,30 @@ impl Probes {
         let mut probed = Vec::new();
         let mut errors = Vec::new();
         for &(symbol, prog) in library.functions() {
-            let entry: Result<(), LiveError> =
-                program::<UProbe>(&mut self._ebpf, prog).and_then(|p| {
-                    p.attach(symbol, path, UProbeScope::AllProcesses)
-                        .map(drop)
-                        .map_err(|e| hook_error(&format!("uprobe {symbol}"), e))
-                });
-            let attached = entry.and_then(|()| {
-                program::<UProbe>(&mut self._ebpf, "tls_return").and_then(|p| {
-                    p.attach(symbol, path, UProbeScope::AllProcesses)
-                        .map(drop)
-                        .map_err(|e| hook_error(&format!("uretprobe {symbol}"), e))
-                })
+            let entry = program::<UProbe>(&mut self._ebpf, prog).and_then(|p| {
+                p.attach(symbol, path, UProbeScope::AllProcesses)
+                    .map_err(|e| hook_error(&format!("uprobe {symbol}"), e))
             });
-            match attached {
-                Ok(()) => probed.push(symbol),
-                Err(e) => errors.push(format!("{symbol}: {e}")),
+            let entry = match entry {
+                Ok(link) => link,
+                Err(e) => {
+                    errors.push(format!("{symbol}: {e}"));
+                    continue;
+                }
+            };
+            let ret = program::<UProbe>(&mut self._ebpf, "tls_return").and_then(|p| {
+                p.attach(symbol, path, UProbeScope::AllProcesses)
+                    .map_err(|e| hook_error(&format!("uretprobe {symbol}"), e))
+            });
+            match ret {
+                Ok(_) => probed.push(symbol),
+                Err(e) => {
+                    // An entry without its return would only fill the calls map.
+                    if let Ok(p) = program::<UProbe>(&mut self._ebpf, prog) {
+                        let _ = p.detach(entry);
+                    }
+                    errors.push(format!("{symbol}: {e}"));
+                }
             }
         }
         if probed.is_empty() {
@@ -376,6 +394,15 @@ impl Probes {
         Ok(attached)
     }
 
+    /// Stops copying packets and plaintext (the end of a recording): what is already in the
+    /// ring buffer can then be read to the end, which a busy ring would never reach.
+    pub fn pause(&mut self) -> Result<(), LiveError> {
+        let (map, mut config) = (&mut self.config.0, self.config.1);
+        config.paused = 1;
+        map.set(0, config, 0)
+            .map_err(|e| LiveError::Kernel(format!("cannot pause the capture: {e}")))
+    }
+
     /// Stops tracing a process (its descendants started meanwhile stay traced).
     pub fn untrace(&mut self, pid: u32) -> Result<(), LiveError> {
         self.traced
@@ -391,11 +418,13 @@ impl Probes {
             .map_err(|e| LiveError::Kernel(format!("cannot register port {port}: {e}")))
     }
 
-    /// Waits up to `timeout_ms` for records, then hands each available one to `f`. Returns
-    /// how many were handed over.
+    /// Waits up to `timeout_ms` for records, then hands the available ones to `f`, at most
+    /// [`POLL_BATCH`] (so that a ring that never empties under load does not keep the caller
+    /// from its other work). Returns how many were handed over.
     pub fn poll(&mut self, timeout_ms: i32, mut f: impl FnMut(&[u8])) -> usize {
         let mut n = 0;
-        while let Some(item) = self.ring.next() {
+        while n < POLL_BATCH {
+            let Some(item) = self.ring.next() else { break };
             f(&item);
             n += 1;
         }
@@ -410,7 +439,8 @@ impl Probes {
         // SAFETY: `fds` is a valid array of one pollfd for the duration of the call, and
         // the ring buffer's descriptor stays open while `self` is borrowed.
         unsafe { libc::poll(fds.as_mut_ptr(), 1, timeout_ms) };
-        while let Some(item) = self.ring.next() {
+        while n < POLL_BATCH {
+            let Some(item) = self.ring.next() else { break };
             f(&item);
             n += 1;
         }
@@ -443,6 +473,7 @@ impl Probes {
             plain_lost: get(14),
             plain_lost_bytes: get(15),
             plain_truncated_bytes: get(16),
+            copy_failed: get(17),
         }
     }
 }

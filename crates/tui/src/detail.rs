@@ -103,7 +103,10 @@ pub fn lines(
         out.push(field("HTTP/2 stream", s.to_string()));
     }
     if let Some(source) = &t.source {
-        out.push(field("Content", format!("read through the {source}, without keys")));
+        out.push(field(
+            "Content",
+            format!("read through the {source}, without keys"),
+        ));
     }
     match &t.process {
         Some(p) => {
