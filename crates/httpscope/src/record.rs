@@ -261,11 +261,13 @@ fn record(
 
     let no_keylog = args.keylog.is_empty() && (args.no_keylog || tls_probes);
     let local = attribution.stats.clone();
+    let probed_no_keys = Rc::clone(&attribution.probed_no_keys);
     let library_report = libraries.report(&attribution.labels());
     let adjust = |stats: &mut model::Stats, warnings: &mut Vec<String>| {
         warnings.extend(hook_warnings);
         // Connections read through the library probes were not missing their keys.
-        stats.tls.no_keys = stats.tls.no_keys.saturating_sub(local.probed_no_keys);
+        // (Counted as the engine emits them, up to its last records at the end.)
+        stats.tls.no_keys = stats.tls.no_keys.saturating_sub(probed_no_keys.get());
         if counters.plain_lost > 0 {
             warnings.push(format!(
                 "{} TLS library record(s) ({} bytes of plaintext) were lost to a full ring buffer: raise --ring-buffer",
@@ -517,8 +519,6 @@ struct LiveStats {
     resets_out: u64,
     plain_unresolved: u64,
     plain_unresolved_bytes: u64,
-    /// TLS connection records without keys whose content came from library probes.
-    probed_no_keys: u64,
     /// Plaintext bytes that came after their connection closed.
     plain_after_close: u64,
 }
@@ -635,6 +635,9 @@ struct Attribution {
     active: HashMap<u32, Instant>,
     /// Connections read through probes whose packets showed them closing.
     closed_pairs: Vec<(SocketAddr, SocketAddr)>,
+    /// TLS connection records without keys whose content came from library probes (shared
+    /// with the end of the recording, which corrects the no-keys count).
+    probed_no_keys: Rc<std::cell::Cell<u64>>,
 }
 
 impl Attribution {
@@ -652,6 +655,7 @@ impl Attribution {
             new_processes: Vec::new(),
             active: HashMap::new(),
             closed_pairs: Vec::new(),
+            probed_no_keys: Rc::default(),
         }
     }
 
@@ -871,7 +875,7 @@ impl Attribution {
                         .as_ref()
                         .is_some_and(|t| t.decryption == model::Decryption::NoKeys)
                     {
-                        self.stats.probed_no_keys += 1;
+                        self.probed_no_keys.set(self.probed_no_keys.get() + 1);
                     }
                     // The real connection closed: close its plaintext twin (after this
                     // packet, see `record`).
