@@ -12,7 +12,14 @@
 //! For a launched command, TLS secrets come from the key log the command writes where
 //! SSLKEYLOGFILE (and NODE_OPTIONS=--tls-keylog) point: a file in a private directory
 //! (0700, the file 0600, owned by the user the command runs as), read as it grows and
-//! removed at the end.
+//! removed at the end. Without keys (`-p`, `--all`, or `--tls-probes on`, which then
+//! replaces the key log), TLS library probes ([`crate::tlsprobe`]) give the plaintext, which
+//! goes through a second engine of the pipeline as synthetic TCP streams; its transactions
+//! say which library they came from and keep the packet-level connect and TLS timing.
+//!
+//! The recording ends when the command exits (its status is ours), when the `-p` processes
+//! are gone, on Ctrl-C or SIGTERM, or when the terminal view is closed; the capture is then
+//! paused and the ring buffer read to the end, so that every output is complete.
 
 use crate::analyze::tls_warnings;
 use crate::cli::{RecordArgs, TlsProbes};
@@ -80,10 +87,15 @@ fn record(
             bail!("-p {pid}: no such process");
         }
     }
+    // The probes read x86-64 registers and syscall numbers.
+    let probes_here = cfg!(target_arch = "x86_64");
     let tls_probes = match args.tls_probes {
+        TlsProbes::On if !probes_here => {
+            bail!("--tls-probes on: TLS library probes are only built for x86-64")
+        }
         TlsProbes::On => true,
         TlsProbes::Off => false,
-        TlsProbes::Auto => args.command.is_empty(),
+        TlsProbes::Auto => args.command.is_empty() && probes_here,
     };
     let mut probes = Probes::load(&Options {
         all: args.all,
@@ -702,6 +714,11 @@ impl Attribution {
                 Ok(())
             }
             Record::Closed(c) => {
+                // Losses at the very end of a connection reach user space only here.
+                if let Some(socket) = self.sockets.get_mut(&c.cookie) {
+                    socket.drops = socket.drops.max(c.drops);
+                    socket.truncated = socket.truncated.max(c.truncated);
+                }
                 let s = &mut self.stats;
                 if c.syn_ns != 0 {
                     s.connects += 1;
