@@ -11,6 +11,7 @@
 
 mod bpf;
 pub mod event;
+pub mod fuzzing;
 pub mod golang;
 pub mod plain;
 pub mod preflight;

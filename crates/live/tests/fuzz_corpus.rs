@@ -1,5 +1,5 @@
-//! Replays every input of the `live_record` fuzz corpus (`fuzz/corpus/live_record/`) through
-//! the fuzz target's body, so that stable CI checks every input ever found, and checks what
+//! Replays every input of the `live_record` and `live_text` fuzz corpora
+//! (`fuzz/corpus/live_record/`, `fuzz/corpus/live_text/`) through the fuzz targets' bodies, so that stable CI checks every input ever found, and checks what
 //! the seeds (records laid out as the BPF programs write them, around real packets) decode to.
 
 use httpscope_live::event::{self, Direction, Record};
@@ -50,4 +50,16 @@ fn seeds_decode() {
         panic!("a close")
     };
     assert_eq!(c.connect_ns(), Some(100));
+}
+
+#[test]
+fn replay_live_text_corpus() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/live_text");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).expect("corpus directory") {
+        let input = std::fs::read(entry.expect("corpus entry").path()).expect("corpus file");
+        httpscope_live::fuzzing::run(&input);
+        count += 1;
+    }
+    assert!(count >= 3, "the live_text corpus lost its seeds");
 }
