@@ -40,6 +40,8 @@ struct Library {
     kind: TlsLibrary,
     outcome: Result<Vec<&'static str>, String>,
     users: BTreeMap<u32, String>,
+    /// Users beyond [`MAX_USERS`].
+    more_users: u64,
 }
 
 /// What happened to one Go executable.
@@ -49,6 +51,36 @@ struct GoBinary {
     /// The Go version and the probes attached, or why not.
     outcome: Result<(String, usize), String>,
     users: BTreeMap<u32, String>,
+    /// Users beyond [`MAX_USERS`].
+    more_users: u64,
+}
+
+/// Processes whose maps were read that are remembered for the report (past it, only the
+/// living ones are kept).
+const MAX_SCANNED: usize = 65_536;
+
+/// Processes named per library in the report; the others are counted.
+const MAX_USERS: usize = 50;
+
+fn note_user(users: &mut BTreeMap<u32, String>, more: &mut u64, pid: u32, label: &str) {
+    if users.contains_key(&pid) {
+        return;
+    }
+    if users.len() < MAX_USERS {
+        users.insert(pid, label.to_owned());
+    } else {
+        *more += 1;
+    }
+}
+
+/// The users of a library or binary for the report.
+fn users_text(users: &BTreeMap<u32, String>, more: u64) -> String {
+    let names: Vec<&str> = users.values().map(String::as_str).collect();
+    if more > 0 {
+        format!("{} and {more} more", names.join(", "))
+    } else {
+        names.join(", ")
+    }
 }
 
 /// Library files probed (by device and inode), and who uses them.
@@ -87,11 +119,15 @@ impl Libraries {
                 .unwrap_or_else(|| path.display().to_string());
             if let Some(key) = self.attach(probes, &path, &shown, kind) {
                 if let Some(lib) = self.files.get_mut(&key) {
-                    lib.users.insert(pid, label.to_owned());
+                    note_user(&mut lib.users, &mut lib.more_users, pid, label);
                 }
             }
         }
         let go = self.scan_go(probes, pid, label);
+        if self.scanned.len() >= MAX_SCANNED {
+            // Long recordings of many short processes: keep the living ones.
+            self.scanned.retain(|pid, _| live::process::alive(*pid));
+        }
         let seen = self.scanned.entry(pid).or_insert(false);
         *seen |= any || go;
     }
@@ -119,11 +155,12 @@ impl Libraries {
                 path: shown,
                 outcome,
                 users: BTreeMap::new(),
+                more_users: 0,
             })
         });
         match entry {
             Some(binary) => {
-                binary.users.insert(pid, label.to_owned());
+                note_user(&mut binary.users, &mut binary.more_users, pid, label);
                 true
             }
             None => false,
@@ -145,6 +182,7 @@ impl Libraries {
             kind,
             outcome: probes.probe_library(path, kind).map_err(|e| e.to_string()),
             users: BTreeMap::new(),
+            more_users: 0,
         });
         Some(key)
     }
@@ -159,8 +197,7 @@ impl Libraries {
             let users = if lib.users.is_empty() {
                 "no traced process used it".to_owned()
             } else {
-                let names: Vec<&str> = lib.users.values().map(String::as_str).collect();
-                format!("used by {}", names.join(", "))
+                format!("used by {}", users_text(&lib.users, lib.more_users))
             };
             lines.push(match &lib.outcome {
                 Ok(functions) => format!(
@@ -175,19 +212,18 @@ impl Libraries {
         let mut gos: Vec<&GoBinary> = self.go.values().flatten().collect();
         gos.sort_by(|a, b| a.path.cmp(&b.path));
         for go in gos {
-            let users: Vec<&str> = go.users.values().map(String::as_str).collect();
+            let users = users_text(&go.users, go.more_users);
             lines.push(match &go.outcome {
                 Ok((version, n)) => format!(
                     "Go crypto/tls probes on {} ({version}: {} and {}, {n} probes), used by {}",
                     go.path,
                     live::golang::WRITE,
                     live::golang::READ,
-                    users.join(", ")
+                    users
                 ),
                 Err(why) => format!(
                     "Go crypto/tls NOT probed in {}: {why}; used by {}",
-                    go.path,
-                    users.join(", ")
+                    go.path, users
                 ),
             });
         }
@@ -354,6 +390,7 @@ fn fake_library(path: &str, kind: TlsLibrary, ok: bool, users: &[(u32, &str)]) -
             Err("no symbols".to_owned())
         },
         users: users.iter().map(|(p, l)| (*p, (*l).to_owned())).collect(),
+        more_users: 0,
     }
 }
 
