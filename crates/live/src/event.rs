@@ -1,10 +1,9 @@
 //! The records the BPF programs write into the ring buffer, decoded without copying.
 //!
 //! Layouts mirror `struct packet_event`, `struct owner_event`, `struct close_event` and
-//! `struct plain_event` in
-//! `bpf/httpscope.bpf.c` (little-endian, natural alignment). Every record starts with a kind
-//! byte; a record that is shorter than its kind needs, or names an unknown kind, is an error
-//! the caller counts (it never panics).
+//! `struct plain_event` in `bpf/httpscope.bpf.c` (little-endian, natural alignment). Every
+//! record starts with a kind byte; a record that is shorter than its kind needs, or names an
+//! unknown kind, is an error the caller counts (it never panics).
 
 use thiserror::Error;
 

@@ -6,8 +6,9 @@
 //!
 //! This crate owns everything that touches the kernel for `httpscope record`; it hands raw
 //! packets (IP layer, kernel timestamps) and socket/process facts to the binary, which feeds
-//! them through the same engine as capture files. It holds the workspace's only `unsafe`
-//! blocks that talk to the kernel ABI, each with a `// SAFETY:` comment.
+//! them through the same engine as capture files. Its `unsafe` blocks (the BPF map value
+//! layout, poll, clocks, rlimits) each carry a `// SAFETY:` comment; [`fuzzing`] is the body
+//! of its fuzz targets.
 
 mod bpf;
 pub mod event;
