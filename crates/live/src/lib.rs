@@ -18,7 +18,7 @@ pub mod plain;
 pub mod preflight;
 pub mod process;
 
-pub use bpf::{Counters, Options, Probes, TlsLibrary, MAX_PORTS, MAX_SNAPLEN};
+pub use bpf::{Counters, Options, Probes, TlsLibrary, MAX_PORTS, MAX_SNAPLEN, POLL_BATCH};
 pub use preflight::LiveError;
 
 /// CLOCK_MONOTONIC now, in nanoseconds (the clock of the kernel's packet timestamps).
