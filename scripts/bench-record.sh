@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark of the live capture (issue 5): the cost of `httpscope record -p <nginx pids>` on
-# a busy server, next to tcpdump capturing the same port, in one run. wrk drives nginx on
+# Benchmark of the live capture (issues 5 and 8): the cost of `httpscope record -p <nginx pids>`
+# on a busy server, next to tcpdump capturing the same port, in one run. wrk drives nginx on
 # loopback; every configuration gets the same wrk threads, connections and duration:
 #
 #   baseline    wrk against nginx, nothing else running
@@ -8,13 +8,25 @@
 #   tcpdump     plus `tcpdump -i lo -s 0 -B 16384 -w FILE tcp port P` (a 16 MiB buffer, like
 #               httpscope's default ring buffer)
 #
-# for two responses: `return 200 "ok\n"` (tiny) and a 4 KB static file. The configurations
+# for two plain HTTP responses: `return 200 "ok\n"` (tiny) and a 4 KB static file, and the
+# probed case (issue 8): the tiny response over HTTPS (nginx `listen ... ssl`, a self-signed EC
+# P-256 certificate made with openssl, keep-alive; `wrk https://...`), where record's TLS
+# library probes (`--tls-probes`, on by default with -p) read the plaintext from nginx's
+# libssl SSL_read/SSL_write; the table says how many transactions came from the probes
+# (`"source":"OpenSSL probe"`) and the record's report lines about the probed libraries are
+# printed. tcpdump only sees ciphertext there (no keys). The configurations
 # alternate in rotating order for $BENCH_ROUNDS rounds and the medians are compared. Then a
 # fixed-rate case: about 10,000 requests/s (wrk with a Lua delay() per request: 25
 # connections x 2 ms, plus the round trip), without and with httpscope, checking that nothing is lost.
 #
 # Targets (issue 5):
-#   - at most 5 % throughput loss with httpscope record attached (median vs baseline median);
+#   - at most 5 % throughput loss with httpscope record attached (median vs baseline median),
+#     for the plain cases and the probed HTTPS case alike;
+#   - the HTTPS case (issue 8): nginx's libssl is reported probed ("TLS probes on
+#     .../libssl... used by nginx[...]"), every request wrk completed has a complete
+#     transaction from the OpenSSL probe, nothing is lost or marked capture_loss, and at most
+#     BENCH_CONNS transactions per run are incomplete (requests in flight when wrk stops: wrk
+#     does not count them, and nginx's answer may come after wrk closed the connection);
 #   - no loss at 10,000 requests/s: no packet lost to a full ring buffer, cut for fairness,
 #     no lost ownership/close record, no transaction marked capture_loss or incomplete, and
 #     at least as many complete transactions recorded as wrk completed requests.
@@ -27,13 +39,13 @@
 #
 # Options (environment): BENCH_SECS (10, seconds per wrk run), BENCH_ROUNDS (3),
 # BENCH_THREADS (1) and BENCH_CONNS (50) for wrk, BENCH_RATE_CONNS (25) and
-# BENCH_RATE_DELAY_MS (2) for the fixed-rate case, BENCH_PORT (default: a free port from
-# 20000 up), BENCH_KEEP=1 keeps the work directory, HTTPSCOPE (default
+# BENCH_RATE_DELAY_MS (2) for the fixed-rate case, BENCH_PORT and BENCH_TLS_PORT (HTTP and
+# HTTPS; default: free ports from 20000 up), BENCH_KEEP=1 keeps the work directory, HTTPSCOPE (default
 # target/release/httpscope, built with `cargo build --release -p httpscope` when missing).
 #
-# Needs root (eBPF, tcpdump), nginx, wrk, tcpdump, iproute2 (ss)
-# (apt-get install nginx wrk tcpdump iproute2). Traffic stays on 127.0.0.1; every load run
-# is bounded by BENCH_SECS. It stops only the processes it started (nginx, httpscope,
+# Needs root (eBPF, tcpdump), nginx (with its ssl module, as Debian's), wrk (built with
+# OpenSSL), tcpdump, iproute2 (ss) and openssl (apt-get install nginx wrk tcpdump iproute2
+# openssl). Traffic stays on 127.0.0.1; every load run is bounded by BENCH_SECS. It stops only the processes it started (nginx, httpscope,
 # tcpdump), on exit and on Ctrl-C. Designed for a small (2-core) machine: wrk, nginx's
 # workers and the capture tool share the cores, so what a capture tool costs in CPU shows
 # up as lost requests/s; other load on the machine makes the figures noisy (the load
@@ -53,7 +65,7 @@ TARGET_RATE=10000
 
 die() { echo "error: $*" >&2; exit 1; }
 
-for spec in nginx:nginx wrk:wrk tcpdump:tcpdump ss:iproute2; do
+for spec in nginx:nginx wrk:wrk tcpdump:tcpdump ss:iproute2 openssl:openssl; do
     command -v "${spec%%:*}" >/dev/null ||
         die "${spec%%:*} is required: apt-get install -y ${spec#*:} (see the header of $0)"
 done
@@ -113,9 +125,24 @@ else
     done
     [[ -n $PORT ]] || die "no free port in 20000-20100 (set BENCH_PORT)"
 fi
+if [[ -n ${BENCH_TLS_PORT:-} ]]; then
+    TLS_PORT=$BENCH_TLS_PORT
+    port_free "$TLS_PORT" || die "port $TLS_PORT is in use"
+else
+    TLS_PORT=
+    for p in $(seq $((PORT + 1)) 20200); do
+        if port_free "$p"; then TLS_PORT=$p; break; fi
+    done
+    [[ -n $TLS_PORT ]] || die "no free port in $((PORT + 1))-20200 (set BENCH_TLS_PORT)"
+fi
+[[ $TLS_PORT != "$PORT" ]] || die "BENCH_PORT and BENCH_TLS_PORT must differ"
 
 mkdir -p "$WORK/www/static" "$WORK/nginx-tmp"
 head -c 3072 /dev/urandom | base64 -w 76 | head -c 4096 >"$WORK/www/static/4k.txt"
+# A self-signed EC (P-256) certificate for the HTTPS server; wrk does not verify it.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -keyout "$WORK/tls.key" -out "$WORK/tls.crt" >"$WORK/openssl.log" 2>&1 ||
+    { cat "$WORK/openssl.log" >&2; die "openssl could not make the test certificate"; }
 cat >"$WORK/nginx.conf" <<EOF
 worker_processes 2;
 daemon on;
@@ -133,6 +160,14 @@ http {
     keepalive_timeout 120s;
     server {
         listen 127.0.0.1:$PORT;
+        root $WORK/www;
+        location / { return 200 "ok\n"; }
+        location /static/ { }
+    }
+    server {
+        listen 127.0.0.1:$TLS_PORT ssl;
+        ssl_certificate $WORK/tls.crt;
+        ssl_certificate_key $WORK/tls.key;
         root $WORK/www;
         location / { return 200 "ok\n"; }
         location /static/ { }
@@ -158,6 +193,11 @@ for _ in $(seq 50); do
 done
 [[ $up == 1 ]] || die "nginx does not answer on 127.0.0.1:$PORT"
 [[ $(http_get /static/4k.txt) == "HTTP/1.1 200 OK" ]] || die "nginx does not serve the 4 KB file"
+https_get() { # https_get PATH: the status line of a GET over TLS (openssl s_client)
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$1" |
+        timeout 5 openssl s_client -quiet -connect "127.0.0.1:$TLS_PORT" 2>/dev/null | head -n 1 | tr -d '\r'
+}
+[[ $(https_get /) == "HTTP/1.1 200 OK" ]] || die "nginx does not answer HTTPS on 127.0.0.1:$TLS_PORT (see $WORK/nginx-error.log)"
 WORKERS=$(pgrep -d, -P "$NGINX_PID" || true)
 [[ $WORKERS =~ ^[0-9]+,[0-9]+$ ]] || die "expected 2 nginx workers, found '$WORKERS'"
 NGINX_PIDS="$NGINX_PID,$WORKERS"
@@ -211,27 +251,29 @@ wait_links() { # wait_links PID: until httpscope holds its BPF links (at most 10
     return 1
 }
 
-# run_one NAME MODE PATH [wrk options...]; MODE is baseline, httpscope or tcpdump. Leaves
-# $WORK/NAME.wrk (wrk output), NAME.err (tool stderr), NAME.jsonl or NAME.pcap, NAME.cpu.
+# run_one NAME MODE URL [wrk options...]; MODE is baseline, httpscope or tcpdump, which
+# capture the URL's port. Leaves $WORK/NAME.wrk (wrk output), NAME.err (tool stderr),
+# NAME.jsonl or NAME.pcap, NAME.cpu.
 run_one() {
-    local name=$1 mode=$2 path=$3
+    local name=$1 mode=$2 url=$3
     shift 3
-    local out=$WORK/$name tool=
+    local out=$WORK/$name tool= port
+    port=${url#*//*:} port=${port%%/*}
     case $mode in
     httpscope)
-        "$HS" record -p "$NGINX_PIDS" --port "$PORT" -q --jsonl "$out.jsonl" 2>"$out.err" &
+        "$HS" record -p "$NGINX_PIDS" --port "$port" -q --jsonl "$out.jsonl" 2>"$out.err" &
         tool=$!
         BG_PIDS+=("$tool")
         wait_links "$tool" || { cat "$out.err" >&2; die "httpscope record did not start"; }
         sleep 0.3
         ;;
     tcpdump)
-        tcpdump -i lo -n -s 0 -B 16384 -w "$out.pcap" "tcp port $PORT" 2>"$out.err" &
+        tcpdump -i lo -n -s 0 -B 16384 -w "$out.pcap" "tcp port $port" 2>"$out.err" &
         tool=$!
         BG_PIDS+=("$tool")
         local i
         for ((i = 0; i < 100; i++)); do
-            grep -q 'listening on' "$out.err" && break
+            grep -qs 'listening on' "$out.err" && break
             kill -0 "$tool" 2>/dev/null || break
             sleep 0.1
         done
@@ -244,7 +286,7 @@ run_one() {
     n0=$(nginx_ticks) b0=$(busy_ticks)
     s0=$(date +%s.%N)
     local TIMEFORMAT='%U %S'
-    { time timeout $((SECS + 30)) wrk -t"$THREADS" "$@" -d"${SECS}s" --latency "http://127.0.0.1:$PORT$path" >"$out.wrk" 2>&1 ||
+    { time timeout $((SECS + 30)) wrk -t"$THREADS" "$@" -d"${SECS}s" --latency "$url" >"$out.wrk" 2>&1 ||
         { cat "$out.wrk" >&2; die "wrk failed"; }; } 2>"$out.wrktime"
     s1=$(date +%s.%N)
     [[ -n $tool ]] && t1=$(cpu_ticks "$tool")
@@ -273,9 +315,10 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%+.1f", 100 * (a - b
 
 # What httpscope reported about run NAME: sets HS_TX (transactions in its JSONL; with lost
 # packets, one request can come out as several incomplete pieces), HS_OK (those complete: no
-# incomplete reason), HS_RING,
-# HS_FAIR, HS_LOST (ownership/close records), HS_CAPLOSS (transactions marked
-# capture_loss), HS_INCOMPLETE and HS_LINE (its "recorded ..." line).
+# incomplete reason), HS_PROBE and HS_PROBE_OK (transactions, and complete ones, read through
+# the OpenSSL probe), HS_RING, HS_FAIR, HS_LOST (ownership/close records), HS_PLOST (TLS
+# library records lost), HS_CAPLOSS (transactions marked capture_loss), HS_INCOMPLETE and
+# HS_LINE (its "recorded ..." line).
 hs_facts() {
     local out=$WORK/$1 report
     HS_TX=$(grep -c '"type":"transaction"' "$out.jsonl" 2>/dev/null || true)
@@ -287,8 +330,14 @@ hs_facts() {
     HS_CAPLOSS=$(grep -oE '\["capture_loss",[0-9]+\]' <<<"$report" | head -n 1 | grep -oE '[0-9]+' || true)
     HS_INCOMPLETE=$(grep -oE '"http":\{[^}]*\}' <<<"$report" | grep -oE '"incomplete":[0-9]+' | grep -oE '[0-9]+' || true)
     HS_LINE=$(grep -E '^httpscope: recorded ' "$out.err" | sed 's/^httpscope: //' || true)
-    : "${HS_RING:=0}" "${HS_FAIR:=0}" "${HS_LOST:=0}" "${HS_CAPLOSS:=0}" "${HS_INCOMPLETE:=?}"
+    HS_PROBE=$(grep '"type":"transaction"' "$out.jsonl" 2>/dev/null | grep -c '"source":"OpenSSL probe"' || true)
+    HS_PROBE_OK=$(grep '"type":"transaction"' "$out.jsonl" 2>/dev/null | grep '"source":"OpenSSL probe"' | grep -c '"incomplete":\[\],"process"' || true)
+    HS_PLOST=$(grep -oE '^httpscope: warning: [0-9]+ TLS library record\(s\) \([0-9]+ bytes of plaintext\) were lost' "$out.err" | grep -oE '[0-9]+' | head -n 1 || true)
+    : "${HS_RING:=0}" "${HS_FAIR:=0}" "${HS_LOST:=0}" "${HS_CAPLOSS:=0}" "${HS_INCOMPLETE:=?}" "${HS_PLOST:=0}"
     [[ -n $report ]] || HS_INCOMPLETE="? (no report record: did httpscope finish?)"
+}
+hs_tls_report() { # record's report on the TLS libraries and Go binaries of run NAME, indented
+    grep -E '^httpscope: (TLS probes|Go crypto/tls|no OpenSSL)' "$WORK/$1.err" | sed 's/^httpscope: /      /' || true
 }
 hs_warnings() { # every warning httpscope printed for run NAME, indented
     grep -E '^httpscope: (warning|error)' "$WORK/$1.err" | sed 's/^httpscope: /      /' || true
@@ -301,22 +350,30 @@ td_requests() { # requests in tcpdump's file, by httpscope analyze
 
 # ---------------------------------------------------------------------------------------
 
-echo "== httpscope record overhead: wrk -t$THREADS -c$CONNS -d${SECS}s against nginx (2 workers, keep-alive) on 127.0.0.1:$PORT"
+echo "== httpscope record overhead: wrk -t$THREADS -c$CONNS -d${SECS}s against nginx (2 workers, keep-alive) on 127.0.0.1:$PORT (HTTP) and :$TLS_PORT (HTTPS)"
 echo "   $ROUNDS round(s) per case, configurations in rotating order; medians compared"
 echo "   machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) before the runs; $HS"
-echo "   httpscope $("$HS" --version 2>/dev/null | awk '{ print $NF }'), $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(tcpdump --version 2>&1 | head -n 1)"
+echo "   httpscope $("$HS" --version 2>/dev/null | awk '{ print $NF }'), $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(tcpdump --version 2>&1 | head -n 1), $(openssl version | cut -d" " -f1-2)"
 
 MODES=(baseline httpscope tcpdump)
 declare -A RPS
 CASE_RESULT=()
-for case in tiny:/ 4k:/static/4k.txt; do
-    cname=${case%%:*} path=${case#*:}
-    echo
-    echo "-- case $cname: GET $path"
+# name:scheme:path; the tls case is the probed one (issue 8): HTTPS, plaintext from nginx's libssl.
+for case in tiny:http:/ 4k:http:/static/4k.txt tls:https:/; do
+    cname=${case%%:*} path=${case#*:*:} scheme=${case#*:} scheme=${scheme%%:*}
+    if [[ $scheme == https ]]; then
+        url=https://127.0.0.1:$TLS_PORT$path what="GET $path over TLS"
+        echo
+        echo "-- case $cname: GET $path over TLS (https://127.0.0.1:$TLS_PORT, self-signed EC P-256, keep-alive; record's TLS library probes on)"
+    else
+        url=http://127.0.0.1:$PORT$path what="GET $path"
+        echo
+        echo "-- case $cname: GET $path"
+    fi
     for ((r = 0; r < ROUNDS; r++)); do
         for ((k = 0; k < 3; k++)); do
             mode=${MODES[(r + k) % 3]}
-            run_one "$cname-$mode-$r" "$mode" "$path" -c"$CONNS"
+            run_one "$cname-$mode-$r" "$mode" "$url" -c"$CONNS"
             RPS[$cname-$mode-$r]=$(wrk_rps "$WORK/$cname-$mode-$r.wrk")
             printf '   round %d %-9s %9s requests/s; other processes %3s %% of a core%s\n' "$((r + 1))" "$mode" \
                 "${RPS[$cname-$mode-$r]}" "$(cat "$WORK/$cname-$mode-$r.other")" \
@@ -333,27 +390,68 @@ for case in tiny:/ 4k:/static/4k.txt; do
     pick() { local m=$1 r; for ((r = 0; r < ROUNDS; r++)); do [[ ${RPS[$cname-$m-$r]} == "${MED[$m]}" ]] && { echo "$r"; return; }; done; echo 0; }
     hr=$(pick httpscope) tr=$(pick tcpdump) br=$(pick baseline)
     hs_facts "$cname-httpscope-$hr"
+    if [[ $scheme == https ]]; then
+        seen="$HS_TX transactions ($HS_OK complete, $HS_PROBE from the OpenSSL probe)"
+        lost="ring full $HS_RING, cut $HS_FAIR, records $HS_LOST, TLS library records $HS_PLOST"
+        infile="readable in the file (ciphertext, no keys)"
+    else
+        seen="$HS_TX transactions ($HS_OK complete)"
+        lost="ring full $HS_RING, cut $HS_FAIR, records $HS_LOST"
+        infile="in the file"
+    fi
     echo
-    printf '   %-44s %11s %9s %10s %8s  %s\n' "GET $path (median of $ROUNDS)" "requests/s" "vs base" "latency" "CPU %" "what the tool saw"
+    printf '   %-44s %11s %9s %10s %8s  %s\n' "$what (median of $ROUNDS)" "requests/s" "vs base" "latency" "CPU %" "what the tool saw"
     printf '   %-44s %11s %9s %10s %8s  %s\n' "wrk alone" "${MED[baseline]}" "" \
         "$(wrk_latency "$WORK/$cname-baseline-$br.wrk")" "" "$(wrk_requests "$WORK/$cname-baseline-$br.wrk") requests by wrk $(wrk_errors "$WORK/$cname-baseline-$br.wrk")"
     printf '   %-44s %11s %8s%% %10s %8s  %s\n' "+ httpscope record -p (nginx) -q --jsonl" "${MED[httpscope]}" \
         "$(pct "${MED[httpscope]}" "${MED[baseline]}")" "$(wrk_latency "$WORK/$cname-httpscope-$hr.wrk")" "$(cat "$WORK/$cname-httpscope-$hr.cpu")" \
-        "$HS_TX transactions ($HS_OK complete) of $(wrk_requests "$WORK/$cname-httpscope-$hr.wrk") requests by wrk; lost: ring full $HS_RING, cut $HS_FAIR, records $HS_LOST; capture_loss on $HS_CAPLOSS, incomplete $HS_INCOMPLETE"
+        "$seen of $(wrk_requests "$WORK/$cname-httpscope-$hr.wrk") requests by wrk; lost: $lost; capture_loss on $HS_CAPLOSS, incomplete $HS_INCOMPLETE"
     printf '   %-44s %11s %8s%% %10s %8s  %s\n' "+ tcpdump -i lo -B 16384 -w FILE" "${MED[tcpdump]}" \
         "$(pct "${MED[tcpdump]}" "${MED[baseline]}")" "$(wrk_latency "$WORK/$cname-tcpdump-$tr.wrk")" "$(cat "$WORK/$cname-tcpdump-$tr.cpu")" \
-        "$(td_captured "$cname-tcpdump-$tr") packets, $(td_dropped "$cname-tcpdump-$tr") dropped by kernel; $(td_requests "$cname-tcpdump-$tr") requests in the file, of $(wrk_requests "$WORK/$cname-tcpdump-$tr.wrk") by wrk"
+        "$(td_captured "$cname-tcpdump-$tr") packets, $(td_dropped "$cname-tcpdump-$tr") dropped by kernel; $(td_requests "$cname-tcpdump-$tr") requests $infile, of $(wrk_requests "$WORK/$cname-tcpdump-$tr.wrk") by wrk"
     echo "   httpscope (round $((hr + 1))): $HS_LINE"
+    [[ $scheme == https ]] && hs_tls_report "$cname-httpscope-$hr"
     hs_warnings "$cname-httpscope-$hr"
+    # The probed case's check, over every round: nginx's libssl reported probed, and every
+    # request wrk completed has a complete transaction from the probe, nothing lost or marked.
+    tls_missing=0 tls_lost=0 tls_incomplete=0 tls_over=0 tls_unprobed=0 tls_wrk=0 tls_probe=0
     for ((r = 0; r < ROUNDS; r++)); do
-        [[ $r == "$hr" ]] && continue
         hs_facts "$cname-httpscope-$r"
-        echo "   httpscope (round $((r + 1))): $HS_TX transactions ($HS_OK complete) of $(wrk_requests "$WORK/$cname-httpscope-$r.wrk"); lost: ring full $HS_RING, cut $HS_FAIR, records $HS_LOST; capture_loss on $HS_CAPLOSS"
+        if [[ $r != "$hr" ]]; then
+            if [[ $scheme == https ]]; then
+                seen="$HS_TX transactions ($HS_OK complete, $HS_PROBE from the OpenSSL probe)"
+                lost="ring full $HS_RING, cut $HS_FAIR, records $HS_LOST, TLS library records $HS_PLOST"
+            else
+                seen="$HS_TX transactions ($HS_OK complete)"
+                lost="ring full $HS_RING, cut $HS_FAIR, records $HS_LOST"
+            fi
+            echo "   httpscope (round $((r + 1))): $seen of $(wrk_requests "$WORK/$cname-httpscope-$r.wrk"); lost: $lost; capture_loss on $HS_CAPLOSS, incomplete $HS_INCOMPLETE"
+            hs_warnings "$cname-httpscope-$r"
+        fi
+        if [[ $scheme == https ]]; then
+            req=$(wrk_requests "$WORK/$cname-httpscope-$r.wrk")
+            tls_wrk=$((tls_wrk + ${req:-0})) tls_probe=$((tls_probe + HS_PROBE_OK))
+            tls_missing=$((tls_missing + (${req:-0} > HS_PROBE_OK ? ${req:-0} - HS_PROBE_OK : 0)))
+            tls_lost=$((tls_lost + HS_RING + HS_FAIR + HS_LOST + HS_PLOST + HS_CAPLOSS))
+            if [[ $HS_INCOMPLETE =~ ^[0-9]+$ ]]; then
+                tls_incomplete=$((tls_incomplete + HS_INCOMPLETE))
+                [[ $HS_INCOMPLETE -le $CONNS ]] || tls_over=$((tls_over + 1))
+            else
+                tls_over=$((tls_over + 1)) # no report record
+            fi
+            hs_tls_report "$cname-httpscope-$r" | grep -qE 'TLS probes on [^ ]*libssl[^ ]* \(OpenSSL: .*used by .*nginx\[' ||
+                tls_unprobed=$((tls_unprobed + 1))
+        fi
     done
     for ((r = 0; r < ROUNDS; r++)); do rm -f "$WORK/$cname-tcpdump-$r.pcap" "$WORK/$cname-httpscope-$r.jsonl"; done
     loss=$(awk -v a="${MED[httpscope]}" -v b="${MED[baseline]}" 'BEGIN { l = 100; if (b > 0) l = 100 * (b - a) / b; printf "%.1f", l }')
     verdict=$(awk -v l="$loss" -v t="$TARGET_LOSS_PCT" 'BEGIN { if (l + 0 <= t + 0) print "PASS"; else print "MISS" }')
-    CASE_RESULT+=("$verdict  throughput loss with httpscope record, GET $path: $loss % (target <= $TARGET_LOSS_PCT %)")
+    CASE_RESULT+=("$verdict  throughput loss with httpscope record, $what: $loss % (target <= $TARGET_LOSS_PCT %)")
+    if [[ $scheme == https ]]; then
+        verdict=PASS
+        [[ $tls_missing -eq 0 && $tls_lost -eq 0 && $tls_over -eq 0 && $tls_unprobed -eq 0 ]] || verdict=MISS
+        CASE_RESULT+=("$verdict  TLS probes on nginx's libssl, $ROUNDS round(s): $tls_probe complete transactions from the OpenSSL probe for $tls_wrk requests by wrk, $tls_missing without one; $tls_lost packets/records lost or marked; incomplete $tls_incomplete, more than $CONNS in $tls_over round(s); libssl not reported probed for nginx in $tls_unprobed round(s) (target: 0 except incomplete <= $CONNS per round)")
+    fi
 done
 
 # ---------------------------------------------------------------------------------------
@@ -361,8 +459,8 @@ done
 
 echo
 echo "-- fixed rate: wrk -t$THREADS -c$RATE_CONNS -d${SECS}s with delay() = $RATE_DELAY_MS ms per request (about $TARGET_RATE requests/s), GET /"
-run_one rate-baseline baseline / -c"$RATE_CONNS" -s "$WORK/rate.lua"
-run_one rate-httpscope httpscope / -c"$RATE_CONNS" -s "$WORK/rate.lua"
+run_one rate-baseline baseline "http://127.0.0.1:$PORT/" -c"$RATE_CONNS" -s "$WORK/rate.lua"
+run_one rate-httpscope httpscope "http://127.0.0.1:$PORT/" -c"$RATE_CONNS" -s "$WORK/rate.lua"
 hs_facts rate-httpscope
 RATE_BASE=$(wrk_rps "$WORK/rate-baseline.wrk")
 RATE_HS=$(wrk_rps "$WORK/rate-httpscope.wrk")
@@ -385,6 +483,6 @@ near=$(awk -v r="$RATE_HS" -v t="$TARGET_RATE" 'BEGIN { if (r + 0 < 0.9 * t) pri
 CASE_RESULT+=("$verdict  no loss at $RATE_HS requests/s: $lost_any packets/records lost or marked, $missing of wrk's $RATE_REQ requests without a complete transaction, incomplete $HS_INCOMPLETE (target: 0 at $TARGET_RATE requests/s)$near")
 
 echo
-echo "== targets (issue 5)"
+echo "== targets (issues 5 and 8)"
 for line in "${CASE_RESULT[@]}"; do echo "   $line"; done
 exit 0
