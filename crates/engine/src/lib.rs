@@ -18,7 +18,7 @@
 //!   sends requests is the client).
 //! - Timings add up: for a complete exchange,
 //!   `blocked + connect + send + wait + receive` spans exactly from [`Transaction::start`] to
-//!   the last byte of the response (see [`timings`]).
+//!   the last byte of the response (see the `timings` module).
 
 mod conn;
 mod failed_lookups;

@@ -339,7 +339,7 @@ pub enum Start {
 /// Finds the earliest message start in `data` by the rules the parser resynchronises with
 /// after a gap: a request line at the first byte (when `line_start`) or after a line feed
 /// whose method is shaped like one, or a registered method glued to the end of a line
-/// ([`find_request_start`]); a status line `HTTP/1.x NNN` anywhere (a response may follow
+/// (`find_request_start`); a status line `HTTP/1.x NNN` anywhere (a response may follow
 /// the last byte of a body directly). For a capture that begins mid-connection.
 pub fn find_start(data: &[u8], line_start: bool) -> Start {
     let mut partial: Option<usize> = None;

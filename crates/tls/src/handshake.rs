@@ -484,7 +484,7 @@ pub fn alert_description(code: u8) -> String {
     name.to_owned()
 }
 
-/// The code of an alert description named by [`alert_description`] (`handshake_failure` →
+/// The code of an alert description named by `alert_description` (`handshake_failure` →
 /// 40, `alert_200` → 200); `None` for any other text (`encrypted`, `malformed`).
 pub fn alert_code(description: &str) -> Option<u8> {
     (0..=u8::MAX).find(|&code| alert_description(code) == description)

@@ -43,7 +43,7 @@
 //! > A(0) = seed
 //! > A(i) = HMAC_hash(secret, A(i-1))
 //! >
-//! > PRF(secret, label, seed) = P_<hash>(secret, label + seed)
+//! > PRF(secret, label, seed) = `P_<hash>`(secret, label + seed)
 //!
 //! RFC 5246 §6.3 (Key Calculation):
 //!
