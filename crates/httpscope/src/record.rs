@@ -47,6 +47,8 @@ const SOCKET_IDLE: Duration = Duration::from_secs(300);
 /// How long packets wait before going to the pcapng output, so that the secrets a client
 /// writes after receiving a ServerHello still go before that packet.
 const PCAPNG_DELAY_NS: i64 = 500_000_000;
+/// SYNs remembered for the timing of connections accepted by traced servers.
+const MAX_SYNS: usize = 65_536;
 /// After the traced processes are gone, records still in flight are read for this long.
 const DRAIN: Duration = Duration::from_millis(300);
 
@@ -647,6 +649,8 @@ struct Attribution {
     active: HashMap<u32, Instant>,
     /// Connections read through probes whose packets showed them closing.
     closed_pairs: Vec<(SocketAddr, SocketAddr)>,
+    /// SYNs seen, by (client, server), at most [`MAX_SYNS`] (then forgotten at once).
+    syns: HashMap<(SocketAddr, SocketAddr), Timestamp>,
     /// TLS connection records without keys whose content came from library probes (shared
     /// with the end of the recording, which corrects the no-keys count).
     probed_no_keys: Rc<std::cell::Cell<u64>>,
@@ -667,6 +671,7 @@ impl Attribution {
             new_processes: Vec::new(),
             active: HashMap::new(),
             closed_pairs: Vec::new(),
+            syns: HashMap::new(),
             probed_no_keys: Rc::default(),
         }
     }
@@ -766,9 +771,19 @@ impl Attribution {
                 socket.last_seen = now;
                 if socket.hello.is_none() {
                     match tcp_start(p.data) {
-                        Some(TcpStart::Syn) if socket.syn.is_none() => socket.syn = Some(ts),
-                        Some(TcpStart::Payload) if socket.syn.is_some() => socket.hello = Some(ts),
-                        _ => {}
+                        // A SYN reaches a server on its listening socket, whose accepted
+                        // socket is another: SYNs are also kept by addresses.
+                        Some((TcpStart::Syn, src, dst)) => {
+                            if socket.syn.is_none() {
+                                socket.syn = Some(ts);
+                            }
+                            if self.syns.len() >= MAX_SYNS {
+                                self.syns.clear();
+                            }
+                            self.syns.insert((src, dst), ts);
+                        }
+                        Some((TcpStart::Payload, _, _)) => socket.hello = Some(ts),
+                        None => {}
                     }
                 }
                 socket.drops = p.socket_drops;
@@ -906,7 +921,8 @@ impl Attribution {
             .get(&(client, server))
             .and_then(|cookie| self.sockets.get_mut(cookie));
         if let (true, Some(s), Event::Transaction(t)) = (plain, socket.as_deref(), &mut *e) {
-            packet_timing(t, s);
+            let syn = s.syn.or_else(|| self.syns.remove(&(client, server)));
+            packet_timing(t, syn, s.hello);
         }
         let Some(pid) = socket
             .as_ref()
@@ -1061,11 +1077,12 @@ impl Attribution {
 }
 
 /// The first transaction of a connection read through TLS library probes starts at the
-/// connection's SYN when its packets were captured from the start: `connect` then runs from
+/// connection's SYN when its packets were captured from the start (on a client's socket, or
+/// a traced server's listening socket): `connect` then runs from
 /// the SYN to the first plaintext written (TCP and TLS handshakes), with `ssl` from the
 /// ClientHello, as HAR counts them; later transactions keep the library calls' timing.
-fn packet_timing(t: &mut model::Transaction, s: &Socket) {
-    let (Some(syn), Some(hello), Some(first)) = (s.syn, s.hello, t.times.request_start) else {
+fn packet_timing(t: &mut model::Transaction, syn: Option<Timestamp>, hello: Option<Timestamp>) {
+    let (Some(syn), Some(hello), Some(first)) = (syn, hello, t.times.request_start) else {
         return;
     };
     if t.position != 0 || syn > hello || hello > first || syn > t.start {
@@ -1095,13 +1112,26 @@ enum TcpStart {
     Payload,
 }
 
-fn tcp_start(data: &[u8]) -> Option<TcpStart> {
+/// What an early packet is, with its (source, destination).
+fn tcp_start(data: &[u8]) -> Option<(TcpStart, SocketAddr, SocketAddr)> {
     match wire::decode(LinkType::Raw, data) {
-        Ok(Decoded::Ip(ip)) => match ip.transport {
-            Transport::Tcp(t) if t.flags.syn() && !t.flags.ack() => Some(TcpStart::Syn),
-            Transport::Tcp(t) if !t.payload.is_empty() => Some(TcpStart::Payload),
-            _ => None,
-        },
+        Ok(Decoded::Ip(ip)) => {
+            let Transport::Tcp(t) = ip.transport else {
+                return None;
+            };
+            let kind = if t.flags.syn() && !t.flags.ack() {
+                TcpStart::Syn
+            } else if !t.payload.is_empty() {
+                TcpStart::Payload
+            } else {
+                return None;
+            };
+            Some((
+                kind,
+                SocketAddr::new(ip.src, t.src_port),
+                SocketAddr::new(ip.dst, t.dst_port),
+            ))
+        }
         _ => None,
     }
 }

@@ -496,6 +496,18 @@ fn attach_to_a_running_server() {
             .unwrap();
         assert!(ok.success());
     }
+    // HTTPS from an untraced client with no keys: read through nginx's libssl.
+    let ok = Command::new("curl")
+        .args([
+            "-sk",
+            "-o",
+            "/dev/null",
+            &format!("https://127.0.0.1:{}/tls", nginx.https),
+        ])
+        .env_remove("SSLKEYLOGFILE")
+        .status()
+        .unwrap();
+    assert!(ok.success());
     std::thread::sleep(Duration::from_millis(300));
     // SAFETY: kill sends SIGINT to the recorder we started.
     unsafe { libc::kill(recorder.id() as libc::pid_t, libc::SIGINT) };
@@ -507,12 +519,23 @@ fn attach_to_a_running_server() {
     let out = recorder.wait_with_output().unwrap();
     check(&out);
     let ts = transactions(&jsonl);
-    assert_eq!(
-        summary(&ts),
-        ["/s1", "/s2", "/s3"]
-            .map(|p| format!("http://127.0.0.1:{h}{p} 200 HTTP/1.1 nginx"))
-            .to_vec()
-    );
+    let mut want: Vec<String> = ["/s1", "/s2", "/s3"]
+        .map(|p| format!("http://127.0.0.1:{h}{p} 200 HTTP/1.1 nginx"))
+        .to_vec();
+    want.push(format!(
+        "https://127.0.0.1:{}/tls 200 HTTP/2 nginx",
+        nginx.https
+    ));
+    assert_eq!(summary(&ts), want);
+    // The probed request keeps the packet-level handshake phases (the SYN reached the
+    // listening socket).
+    let tls = ts
+        .iter()
+        .find(|t| t["url"].as_str().unwrap().ends_with("/tls"))
+        .unwrap();
+    assert_eq!(tls["source"], "OpenSSL probe");
+    assert!(tls["timings"]["connect"].as_u64().unwrap() > 0, "{tls}");
+    assert!(tls["timings"]["ssl"].as_u64().unwrap() > 0, "{tls}");
 }
 
 #[test]
