@@ -485,11 +485,17 @@ int inet_sock_set_state(__u64 *ctx)
 	return 0;
 }
 
+// The owned socket's entry, for a tracepoint's socket argument (NULL when not owned).
+static __always_inline struct sock_info *owned(void *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	return bpf_map_lookup_elem(&socks, &cookie);
+}
+
 SEC("tp_btf/tcp_retransmit_skb")
 int tcp_retransmit_skb(__u64 *ctx)
 {
-	__u64 cookie = bpf_get_socket_cookie((void *)ctx[0]);
-	struct sock_info *info = bpf_map_lookup_elem(&socks, &cookie);
+	struct sock_info *info = owned((void *)ctx[0]);
 	if (info)
 		__sync_fetch_and_add(&info->retransmits, 1);
 	return 0;
@@ -498,8 +504,7 @@ int tcp_retransmit_skb(__u64 *ctx)
 SEC("tp_btf/tcp_receive_reset")
 int tcp_receive_reset(__u64 *ctx)
 {
-	__u64 cookie = bpf_get_socket_cookie((void *)ctx[0]);
-	struct sock_info *info = bpf_map_lookup_elem(&socks, &cookie);
+	struct sock_info *info = owned((void *)ctx[0]);
 	if (info)
 		__sync_fetch_and_add(&info->resets_in, 1);
 	return 0;
@@ -509,10 +514,7 @@ SEC("tp_btf/tcp_send_reset")
 int tcp_send_reset(__u64 *ctx)
 {
 	void *sk = (void *)ctx[0];
-	if (!sk)
-		return 0;
-	__u64 cookie = bpf_get_socket_cookie(sk);
-	struct sock_info *info = bpf_map_lookup_elem(&socks, &cookie);
+	struct sock_info *info = sk ? owned(sk) : 0;
 	if (info)
 		__sync_fetch_and_add(&info->resets_out, 1);
 	return 0;
