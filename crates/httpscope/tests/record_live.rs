@@ -176,17 +176,17 @@ struct Noise(Child);
 
 impl Noise {
     fn start(url: &str) -> Noise {
-        Noise(
-            Command::new("sh")
-                .args([
-                    "-c",
-                    &format!(
-                        "for i in $(seq 1 1200); do curl -sk {url} >/dev/null; sleep 0.05; done"
-                    ),
-                ])
-                .spawn()
-                .unwrap(),
-        )
+        Noise(Noise::command(url).spawn().unwrap())
+    }
+
+    /// The loop, not started.
+    fn command(url: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            &format!("for i in $(seq 1 1200); do curl -sk {url} >/dev/null; sleep 0.05; done"),
+        ]);
+        cmd
     }
 }
 
@@ -424,29 +424,14 @@ fn attach_to_a_running_client_loop() {
     let nginx = Nginx::start("attach");
     let h = nginx.http;
     let jsonl = nginx.dir.path("out.jsonl");
-    let mut looping = Noise::start(&format!("http://127.0.0.1:{h}/loop"));
     let _other = Noise::start(&format!("http://127.0.0.1:{h}/other"));
-    std::thread::sleep(Duration::from_millis(300));
-    let pid = looping.0.id().to_string();
-    let recorder = Command::new(BIN)
-        .args([
-            "record",
-            "-q",
-            "--jsonl",
-            jsonl.to_str().unwrap(),
-            "-p",
-            &pid,
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    // The recording ends by itself when the traced process is gone.
-    let _ = looping.0.kill();
-    let _ = looping.0.wait();
-    let out = recorder.wait_with_output().unwrap();
-    check(&out);
-    let ts = transactions(&jsonl);
+    // The recording ends by itself when the traced loop is gone.
+    let (ts, _) = record_running(
+        &mut Noise::command(&format!("http://127.0.0.1:{h}/loop")),
+        Duration::from_millis(300),
+        Duration::from_millis(1500),
+        &jsonl,
+    );
     let urls: BTreeSet<&str> = ts.iter().filter_map(|t| t["url"].as_str()).collect();
     assert_eq!(
         urls.into_iter().collect::<Vec<_>>(),
@@ -576,34 +561,14 @@ fn https_without_keys_from_tls_library_probes() {
     let script = format!(
         "for i in $(seq 1 300); do curl -sk -o /dev/null https://127.0.0.1:{s}/c$i; wget -q --no-check-certificate -O /dev/null https://127.0.0.1:{s}/w$i; python3 -c \"import ssl, urllib.request; c = ssl._create_unverified_context(); urllib.request.urlopen('https://127.0.0.1:{s}/p$i', context=c).read()\"; sleep 0.05; done"
     );
-    let mut clients = Command::new("sh")
-        .args(["-c", &script])
-        .env_remove("SSLKEYLOGFILE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(500));
-    let pid = clients.id().to_string();
-    let recorder = Command::new(BIN)
-        .args([
-            "record",
-            "-q",
-            "--jsonl",
-            jsonl.to_str().unwrap(),
-            "-p",
-            &pid,
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(3000));
-    let _ = clients.kill();
-    let _ = clients.wait();
-    let out = recorder.wait_with_output().unwrap();
-    check(&out);
-    let err = String::from_utf8_lossy(&out.stderr);
-    let ts = transactions(&jsonl);
+    let (ts, err) = record_running(
+        Command::new("sh")
+            .args(["-c", &script])
+            .env_remove("SSLKEYLOGFILE"),
+        Duration::from_millis(500),
+        Duration::from_millis(3000),
+        &jsonl,
+    );
     let by = |comm: &str| -> Vec<&Value> {
         ts.iter()
             .filter(|t| t["process"]["comm"] == comm && t["response"]["status"] == 200)
@@ -702,15 +667,20 @@ fn build_go_client(dir: &Path, strip: bool) -> PathBuf {
     out
 }
 
-/// Records `-p` of `binary BASE` for about 2.5 s; returns the transactions and stderr.
-fn record_running(binary: &Path, base: &str, jsonl: &Path) -> (Vec<Value>, String) {
-    let mut client = Command::new(binary)
-        .arg(base)
+/// Starts `client`, attaches `record -p` to it after `warmup`, kills the client `duration`
+/// later (the recording then ends by itself); returns the transactions and stderr.
+fn record_running(
+    client: &mut Command,
+    warmup: Duration,
+    duration: Duration,
+    jsonl: &Path,
+) -> (Vec<Value>, String) {
+    let mut client = client
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(warmup);
     let pid = client.id().to_string();
     let recorder = Command::new(BIN)
         .args([
@@ -724,7 +694,7 @@ fn record_running(binary: &Path, base: &str, jsonl: &Path) -> (Vec<Value>, Strin
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(duration);
     let _ = client.kill();
     let _ = client.wait();
     let out = recorder.wait_with_output().unwrap();
@@ -753,7 +723,12 @@ fn go_crypto_tls_without_keys() {
     let nginx = Nginx::start("go");
     let base = format!("https://127.0.0.1:{}", nginx.https);
     let client = build_go_client(&nginx.dir.0, false);
-    let (ts, err) = record_running(&client, &base, &nginx.dir.path("go.jsonl"));
+    let (ts, err) = record_running(
+        Command::new(&client).arg(&base),
+        Duration::from_millis(300),
+        Duration::from_millis(2500),
+        &nginx.dir.path("go.jsonl"),
+    );
     assert!(ts.len() >= 5, "{} transactions\n{err}", ts.len());
     // The client is killed mid-loop: at most its last request goes unanswered.
     let unanswered = ts.iter().filter(|t| t["response"].is_null()).count();
@@ -781,7 +756,12 @@ fn go_crypto_tls_without_keys() {
 
     // Without a symbol table the binary is named, with the reason, and nothing is invented.
     let stripped = build_go_client(&nginx.dir.0, true);
-    let (ts, err) = record_running(&stripped, &base, &nginx.dir.path("go-s.jsonl"));
+    let (ts, err) = record_running(
+        Command::new(&stripped).arg(&base),
+        Duration::from_millis(300),
+        Duration::from_millis(2500),
+        &nginx.dir.path("go-s.jsonl"),
+    );
     assert!(ts.iter().all(|t| t["source"].is_null()), "{ts:?}");
     assert!(
         err.lines().any(|l| l.contains("Go crypto/tls NOT probed")
