@@ -697,7 +697,7 @@ impl Attribution {
                 Ok(())
             }
             Record::Plain(p) => {
-                self.owner_process(p.pid);
+                self.owner_process(p.pid, "");
                 let mut packets = Vec::new();
                 let sockets = &self.sockets;
                 self.plaintext.record(
@@ -830,11 +830,13 @@ impl Attribution {
         }
     }
 
-    /// Learns about a process seen through a TLS library call (it owns no socket record).
-    fn owner_process(&mut self, pid: u32) {
+    /// Learns about a process (reading its facts the first time it is seen), from a socket
+    /// it owns or a TLS library call it made.
+    fn owner_process(&mut self, pid: u32, comm: &str) {
         self.active.insert(pid, Instant::now());
+        // A thread's comm may differ from its process's: the pid alone says it is known.
         if !self.processes.contains_key(&pid) {
-            let process = live::process::read(pid, "");
+            let process = live::process::read(pid, comm);
             self.stats.processes += 1;
             self.new_processes.push((pid, process.label()));
             self.processes.insert(pid, Rc::new(process));
@@ -843,15 +845,7 @@ impl Attribution {
 
     /// Records that `pid` owns `cookie`, reading the process's facts the first time.
     fn owner(&mut self, cookie: u64, pid: u32, comm: &str) {
-        // A thread's comm may differ from its process's: the pid alone says it is known.
-        let known = self.processes.contains_key(&pid);
-        self.active.insert(pid, Instant::now());
-        if !known {
-            let process = live::process::read(pid, comm);
-            self.stats.processes += 1;
-            self.new_processes.push((pid, process.label()));
-            self.processes.insert(pid, Rc::new(process));
-        }
+        self.owner_process(pid, comm);
         match self.sockets.get_mut(&cookie) {
             Some(s) => s.pid = pid,
             None => {
