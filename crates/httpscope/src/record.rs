@@ -647,8 +647,6 @@ struct Attribution {
     new_processes: Vec<(u32, String)>,
     /// When each process was last seen.
     active: HashMap<u32, Instant>,
-    /// Connections read through probes whose packets showed them closing.
-    closed_pairs: Vec<(SocketAddr, SocketAddr)>,
     /// SYNs seen, by (client, server), at most [`MAX_SYNS`] (then forgotten at once).
     syns: HashMap<(SocketAddr, SocketAddr), Timestamp>,
     /// TLS connection records without keys whose content came from library probes (shared
@@ -670,7 +668,6 @@ impl Attribution {
             plaintext: tlsprobe::Plaintext::default(),
             new_processes: Vec::new(),
             active: HashMap::new(),
-            closed_pairs: Vec::new(),
             syns: HashMap::new(),
             probed_no_keys: Rc::default(),
         }
@@ -720,9 +717,28 @@ impl Attribution {
             }
             Record::Closed(c) => {
                 // Losses at the very end of a connection reach user space only here.
+                let mut tuple = None;
                 if let Some(socket) = self.sockets.get_mut(&c.cookie) {
                     socket.drops = socket.drops.max(c.drops);
                     socket.truncated = socket.truncated.max(c.truncated);
+                    tuple = socket.tuple;
+                }
+                // The socket closed after its process's last library call on it (a close
+                // follows the last read): the plaintext twin closes now. (The FIN packets may
+                // come earlier, before the last read returned.)
+                if let Some((local, remote)) = tuple {
+                    let mut packets = Vec::new();
+                    self.plaintext
+                        .closed(local, remote, &mut |b| packets.push(b.to_vec()));
+                    let ts = Timestamp(
+                        i64::try_from(c.monotonic_ns)
+                            .unwrap_or(i64::MAX)
+                            .saturating_add(offset),
+                    );
+                    for packet in packets {
+                        pipeline.plain_packet(ts, &packet, &mut |e| self.annotate(e))?;
+                    }
+                    self.plaintext.forget_pair(local, remote);
                 }
                 let s = &mut self.stats;
                 if c.syn_ns != 0 {
@@ -815,17 +831,7 @@ impl Attribution {
                     p.len,
                     comment.as_deref(),
                     &mut |e| self.annotate(e),
-                )?;
-                for (client, server) in std::mem::take(&mut self.closed_pairs) {
-                    let mut packets = Vec::new();
-                    self.plaintext
-                        .closed(client, server, &mut |b| packets.push(b.to_vec()));
-                    for packet in packets {
-                        pipeline.plain_packet(ts, &packet, &mut |e| self.annotate(e))?;
-                    }
-                    self.plaintext.forget_pair(client, server);
-                }
-                Ok(())
+                )
             }
         }
     }
@@ -896,18 +902,19 @@ impl Attribution {
         if let Some((library, _, _)) = probed {
             match e {
                 Event::Transaction(t) if plain => t.source = Some(library.to_owned()),
-                Event::Connection(c) if !plain => {
-                    if c.tls
-                        .as_ref()
-                        .is_some_and(|t| t.decryption == model::Decryption::NoKeys)
-                    {
-                        self.probed_no_keys.set(self.probed_no_keys.get() + 1);
-                    }
-                    // The real connection closed: close its plaintext twin (after this
-                    // packet, see `record`).
-                    self.closed_pairs.push((client, server));
-                }
                 _ => {}
+            }
+        }
+        // The packet-level record of a connection read through probes.
+        if let (Event::Connection(c), false) = (&*e, plain) {
+            let read = self.plaintext.probed.remove(&(client, server))
+                | self.plaintext.probed.remove(&(server, client));
+            if read
+                && c.tls
+                    .as_ref()
+                    .is_some_and(|t| t.decryption == model::Decryption::NoKeys)
+            {
+                self.probed_no_keys.set(self.probed_no_keys.get() + 1);
             }
         }
         let socket = self

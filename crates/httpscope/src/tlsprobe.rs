@@ -252,8 +252,11 @@ pub struct Plaintext {
     /// makes no syscall): its cookie, else its fd and inode.
     sockets: HashMap<(u32, u64), SocketId>,
     /// Address pairs (both orders) read through probes → the library's name, the pid and
-    /// the library object.
+    /// the library object; until the socket closes.
     pub pairs: HashMap<(SocketAddr, SocketAddr), (&'static str, u32, u64)>,
+    /// (local, remote) of connections read through probes, until the packet-level engine
+    /// reports them (so that they are not counted as missing keys).
+    pub probed: HashSet<(SocketAddr, SocketAddr)>,
     /// Chunks whose socket could not be found, and their bytes.
     pub unresolved: u64,
     /// Bytes of those chunks.
@@ -319,6 +322,7 @@ impl Plaintext {
             };
             self.pairs.insert((local, remote), (library, p.pid, p.conn));
             self.pairs.insert((remote, local), (library, p.pid, p.conn));
+            self.probed.insert((local, remote));
             Some(Endpoint {
                 local,
                 remote,
@@ -331,8 +335,8 @@ impl Plaintext {
         }
     }
 
-    /// The connection between `client` and `server` closed: its synthetic stream is closed
-    /// too (packets through `emit`).
+    /// The socket between `client` and `server` (either order) closed: its synthetic stream
+    /// is closed too (packets through `emit`).
     pub fn closed(&mut self, client: SocketAddr, server: SocketAddr, emit: &mut impl FnMut(&[u8])) {
         let Some((_, pid, conn)) = self.pairs.get(&(client, server)).copied() else {
             return;

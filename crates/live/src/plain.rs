@@ -87,7 +87,7 @@ impl Streams {
         }
     }
 
-    /// The connection's socket closed (its packets showed it): a FIN from each side ends
+    /// The connection's socket closed (the kernel reported it): a FIN from each side ends
     /// the synthetic stream too, so that the engine closes it. The stream stays known (and
     /// closed) until its library object serves another socket ([`Streams::restart`]).
     pub fn close(&mut self, pid: u32, conn: u64, emit: &mut impl FnMut(&[u8])) {
