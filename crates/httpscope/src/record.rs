@@ -274,6 +274,8 @@ fn record(
     drop(private_keylog);
 
     let no_keylog = args.keylog.is_empty() && (args.no_keylog || tls_probes);
+    attribution.plaintext.abandon_all();
+    attribution.note_plaintext_losses();
     let local = attribution.stats.clone();
     let probed_no_keys = Rc::clone(&attribution.probed_no_keys);
     let library_report = libraries.report(&attribution.labels());
@@ -302,7 +304,7 @@ fn record(
         }
         if local.plain_unresolved > 0 {
             warnings.push(format!(
-                "{} TLS library call(s) ({} bytes) could not be placed on a socket (the socket was closed before httpscope could look it up)",
+                "{} TLS library call(s) ({} bytes) could not be placed on a socket (none of its calls named it, or it closed before httpscope could look it up)",
                 local.plain_unresolved, local.plain_unresolved_bytes
             ));
         }
@@ -700,17 +702,12 @@ impl Attribution {
                 self.plaintext.record(
                     &p,
                     |cookie| sockets.get(&cookie).and_then(|s| s.tuple),
-                    &mut |b| packets.push(b.to_vec()),
+                    &mut |b, ns| packets.push((ns, b.to_vec())),
                 );
-                self.stats.plain_unresolved = self.plaintext.unresolved;
-                self.stats.plain_unresolved_bytes = self.plaintext.unresolved_bytes;
-                self.stats.plain_after_close = self.plaintext.after_close();
-                let ts = Timestamp(
-                    i64::try_from(p.monotonic_ns)
-                        .unwrap_or(i64::MAX)
-                        .saturating_add(offset),
-                );
-                for packet in packets {
+                self.note_plaintext_losses();
+                for (ns, packet) in packets {
+                    let ts =
+                        Timestamp(i64::try_from(ns).unwrap_or(i64::MAX).saturating_add(offset));
                     pipeline.plain_packet(ts, &packet, &mut |e| self.annotate(e))?;
                 }
                 Ok(())
@@ -834,6 +831,13 @@ impl Attribution {
                 )
             }
         }
+    }
+
+    /// Copies the plaintext side's loss counters into the recording's.
+    fn note_plaintext_losses(&mut self) {
+        self.stats.plain_unresolved = self.plaintext.unresolved;
+        self.stats.plain_unresolved_bytes = self.plaintext.unresolved_bytes;
+        self.stats.plain_after_close = self.plaintext.after_close();
     }
 
     /// Learns about a process (reading its facts the first time it is seen), from a socket

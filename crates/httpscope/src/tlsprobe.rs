@@ -265,19 +265,28 @@ pub struct Plaintext {
     listening: HashMap<u32, HashSet<u16>>,
     /// Connections seen through library calls.
     started: u64,
+    /// Records of connections whose socket is not known yet, in order.
+    pending: HashMap<(u32, u64), Vec<Held>>,
 }
 
 impl Plaintext {
-    /// Turns one plaintext record into packets (passed to `emit`); counts what cannot be
-    /// placed on a socket. `addresses` gives (local, remote) of a socket cookie seen in
+    /// Turns one plaintext record into packets (passed to `emit` with the capture time of
+    /// the record they carry); counts what cannot be placed on a socket. `addresses` gives (local, remote) of a socket cookie seen in
     /// captured packets; otherwise the socket is looked up in `/proc` by its fd.
     pub fn record(
         &mut self,
         p: &Plain<'_>,
         addresses: impl Fn(u64) -> Option<(SocketAddr, SocketAddr)>,
-        emit: &mut impl FnMut(&[u8]),
+        emit: &mut impl FnMut(&[u8], u64),
     ) {
         let key = (p.pid, p.conn);
+        if p.cookie.is_none() && p.fd.is_none() && !self.sockets.contains_key(&key) {
+            // A call the library served from what it had read already (during the
+            // handshake, say) made no syscall: nothing says its socket yet. It waits for the
+            // next call of the same connection that does.
+            self.hold(p);
+            return;
+        }
         let id = match (p.cookie, p.fd) {
             (Some(cookie), _) => Some(SocketId::Cookie(cookie)),
             (None, Some(fd)) => live::process::socket_inode(p.pid, fd).map(SocketId::Inode),
@@ -309,6 +318,7 @@ impl Plaintext {
             let Some((local, remote)) = found else {
                 self.unresolved += 1;
                 self.unresolved_bytes += u64::from(p.len);
+                self.abandon(key);
                 return;
             };
             let listening = self
@@ -329,7 +339,18 @@ impl Plaintext {
                 local_is_client: !listening.contains(&local.port()),
             })
         };
-        if !self.streams.packets(p, endpoint, emit) {
+        let mut endpoint = endpoint;
+        for held in self.pending.remove(&key).unwrap_or_default() {
+            let earlier = Plain {
+                data: &held.data,
+                ..held.plain
+            };
+            let ts = earlier.monotonic_ns;
+            self.streams
+                .packets(&earlier, endpoint.take(), &mut |b| emit(b, ts));
+        }
+        let ts = p.monotonic_ns;
+        if !self.streams.packets(p, endpoint, &mut |b| emit(b, ts)) {
             self.unresolved += 1;
             self.unresolved_bytes += u64::from(p.len);
         }
@@ -348,8 +369,50 @@ impl Plaintext {
         }
     }
 
+    /// Keeps a record whose socket is not known yet (bounded: past [`MAX_HELD`] records per
+    /// connection or [`MAX_HELD_CONNECTIONS`] connections it is counted as unplaced).
+    fn hold(&mut self, p: &Plain<'_>) {
+        let key = (p.pid, p.conn);
+        let room = self.pending.len() < MAX_HELD_CONNECTIONS || self.pending.contains_key(&key);
+        let held = self.pending.entry(key).or_default();
+        if !room || held.len() >= MAX_HELD {
+            self.unresolved += 1;
+            self.unresolved_bytes += u64::from(p.len);
+            return;
+        }
+        held.push(Held {
+            plain: Plain { data: &[], ..*p },
+            data: p.data.to_vec(),
+        });
+    }
+
+    /// Counts the held records of a connection as unplaced and drops them.
+    fn abandon(&mut self, key: (u32, u64)) {
+        for held in self.pending.remove(&key).unwrap_or_default() {
+            self.unresolved += 1;
+            self.unresolved_bytes += u64::from(held.plain.len);
+        }
+    }
+
+    /// At the end: records still waiting for their socket are counted as unplaced.
+    pub fn abandon_all(&mut self) {
+        let keys: Vec<(u32, u64)> = self.pending.keys().copied().collect();
+        for key in keys {
+            self.abandon(key);
+        }
+    }
+
     /// Forgets what is kept for a process that is gone.
     pub fn forget_pid(&mut self, pid: u32) {
+        let keys: Vec<(u32, u64)> = self
+            .pending
+            .keys()
+            .filter(|k| k.0 == pid)
+            .copied()
+            .collect();
+        for key in keys {
+            self.abandon(key);
+        }
         self.streams.forget_pid(pid);
         self.sockets.retain(|(p, _), _| *p != pid);
         self.listening.remove(&pid);
@@ -371,6 +434,18 @@ impl Plaintext {
     pub fn connections(&self) -> u64 {
         self.started
     }
+}
+
+/// Records held per connection while its socket is unknown.
+const MAX_HELD: usize = 64;
+/// Connections with held records.
+const MAX_HELD_CONNECTIONS: usize = 4096;
+
+/// A record waiting for its connection's socket.
+struct Held {
+    /// The record without its bytes (they are in `data`).
+    plain: Plain<'static>,
+    data: Vec<u8>,
 }
 
 /// How a library connection's socket is known.
@@ -430,5 +505,56 @@ mod tests {
             "TLS probes on /usr/lib/libssl.so.3 (OpenSSL: SSL_write, SSL_read), used by curl[7]"
         );
         assert!(r[2].contains("gobin[9]"));
+    }
+
+    #[test]
+    fn a_call_without_syscall_waits_for_its_socket() {
+        use live::event::Direction;
+        let plain = |position: u64, cookie: Option<u64>, data: &'static [u8]| Plain {
+            monotonic_ns: 100 + position,
+            pid: 7,
+            tid: 7,
+            direction: Direction::Ingress,
+            library: 1,
+            conn: 0xabc,
+            position,
+            len: data.len() as u32,
+            fd: cookie.map(|_| 5),
+            cookie,
+            data,
+        };
+        let addresses = |cookie: u64| {
+            (cookie == 42).then(|| {
+                (
+                    "127.0.0.1:443".parse().unwrap(),
+                    "127.0.0.1:40000".parse().unwrap(),
+                )
+            })
+        };
+        let mut p = Plaintext::default();
+        let mut out = Vec::new();
+        // Served from the library's buffer: no socket yet, nothing out, nothing lost.
+        p.record(&plain(0, None, b"GET / HT"), addresses, &mut |b, ns| {
+            out.push((ns, b.len()))
+        });
+        assert!(out.is_empty());
+        assert_eq!(p.unresolved, 0);
+        // The next call names the socket: both go out, in order, with their own times.
+        p.record(
+            &plain(8, Some(42), b"TP/1.1\r\n"),
+            addresses,
+            &mut |b, ns| out.push((ns, b.len())),
+        );
+        let data: Vec<(u64, usize)> = out.iter().filter(|(_, n)| *n > 40).copied().collect();
+        assert_eq!(data, vec![(100, 40 + 8), (108, 40 + 8)]);
+        // Held records of a connection never placed are counted at the end.
+        let other = Plain {
+            conn: 0xdef,
+            ..plain(0, None, b"x")
+        };
+        p.record(&other, addresses, &mut |_, _| {});
+        assert_eq!(p.unresolved, 0);
+        p.abandon_all();
+        assert_eq!((p.unresolved, p.unresolved_bytes), (1, 1));
     }
 }

@@ -511,7 +511,12 @@ fn attach_to_a_running_server() {
         "https://127.0.0.1:{}/tls 200 HTTP/2 nginx",
         nginx.https
     ));
-    assert_eq!(summary(&ts), want);
+    assert_eq!(
+        summary(&ts),
+        want,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The probed request keeps the packet-level handshake phases (the SYN reached the
     // listening socket).
     let tls = ts
